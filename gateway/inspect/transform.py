@@ -1,0 +1,207 @@
+"""Apply a policy to a parsed body: plan detection, then protect (or restore) every part.
+
+Protect: each finding gets its entity type's action; overlapping findings are merged into one span that
+takes the most restrictive action, so no fragment of a value is left uncovered. Field rules act on whole
+values. Restore: the contract's tokens are turned back into their values; any other token is left as
+it is and counted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gateway.errors import PolicyBlockedError
+from gateway.inspect.analyzer import DetectRequest
+from gateway.inspect.document import Part
+from gateway.inspect.findings import BLOCK, DROP, Action, ActionContext, Finding
+from gateway.inspect.language import detect_language
+from gateway.policy.merge import EffectivePolicy, action_rank
+from gateway.vault import TOKEN_RE, Vault
+
+
+@dataclass
+class Outcome:
+    """What inspection did to one message: counts only, never values."""
+
+    entities: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    restored: int = 0
+    unknown_tokens: int = 0
+
+    def count(self, entity_type: str, action: str, n: int = 1) -> None:
+        self.entities[entity_type][action] += n
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {t: dict(a) for t, a in sorted(self.entities.items())}
+
+    def merge(self, other: Outcome) -> None:
+        for t, actions in other.entities.items():
+            for a, n in actions.items():
+                self.count(t, a, n)
+        self.restored += other.restored
+        self.unknown_tokens += other.unknown_tokens
+
+
+class VaultContext:
+    """The :class:`ActionContext` of one contract, backed by the vault."""
+
+    def __init__(self, vault: Vault, contract: str) -> None:
+        self._vault = vault
+        self.contract = contract
+
+    def tokenize(self, entity_type: str, value: str) -> str:
+        return self._vault.tokenize(self.contract, entity_type, value)
+
+    def keyed_hash(self, entity_type: str, value: str) -> str:
+        return self._vault.keyed_hash(self.contract, entity_type, value)
+
+
+def _only_tokens(text: str) -> bool:
+    return not TOKEN_RE.sub("", text).strip()
+
+
+def plan_detection(parts: Sequence[Part], policy: EffectivePolicy) -> list[tuple[int, DetectRequest]]:
+    """Which parts need detection, each with its language; parts under a field rule are not analyzed."""
+    entities = tuple(policy.entity_types)
+    thresholds = {t: r.min_score for t, r in policy.entities.items()}
+    plan = []
+    for i, part in enumerate(parts):
+        if part.skip or not part.text.strip() or policy.field_rule(part.path, part.key) is not None:
+            continue
+        if "scalar" in part.meta:
+            continue  # numbers, booleans, null: only a field rule acts on them
+        if _only_tokens(part.text) or not entities:
+            continue
+        language = detect_language(part.text, policy.languages)
+        plan.append((i, DetectRequest(part.text, language, entities, thresholds)))
+    return plan
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    entity_type: str
+    action: str
+    score: float
+
+
+def _resolve(text: str, findings: Sequence[Finding], policy: EffectivePolicy) -> list[_Span]:
+    """Findings → non-overlapping spans, each with the most restrictive action among what it covers."""
+    protected = [(m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
+    spans: list[_Span] = []
+    for f in sorted(findings, key=lambda f: (f.start, -f.end)):
+        rule = policy.entities.get(f.entity_type)
+        if rule is None or rule.action == "allow":
+            continue
+        if any(s < f.end and f.start < e for s, e in protected):
+            continue  # inside an existing token: already protected
+        if policy.allows(f.entity_type, text[f.start:f.end]):
+            continue
+        span = _Span(f.start, f.end, f.entity_type, rule.action, f.score)
+        if spans and span.start < spans[-1].end:
+            prev = spans[-1]
+            winner = span if (action_rank(span.action), span.score) > (action_rank(prev.action), prev.score) else prev
+            spans[-1] = _Span(prev.start, max(prev.end, span.end), winner.entity_type, winner.action, winner.score)
+        else:
+            spans.append(span)
+    return spans
+
+
+def protect_parts(
+    parts: Sequence[Part],
+    findings: Mapping[int, Sequence[Finding]],
+    policy: EffectivePolicy,
+    actions: Mapping[str, Action],
+    ctx: ActionContext,
+) -> Outcome:
+    """Set each part's replacement (or drop); raise :class:`PolicyBlockedError` when a block fires.
+
+    Unknown action names fail closed (block).
+    """
+    outcome = Outcome()
+    for i, part in enumerate(parts):
+        if part.skip:
+            continue
+        rule = policy.field_rule(part.path, part.key)
+        if rule is not None:
+            if rule.action == "never_inspect":
+                continue
+            if rule.action == "block":
+                raise PolicyBlockedError(reason="policy_block_field")
+            outcome.count(rule.entity_type, rule.action)
+            if rule.action == "drop":
+                part.drop = True
+                continue
+            if not part.text:
+                continue
+            result = _apply(actions, rule.action, part.text, Finding(rule.entity_type, 0, len(part.text), 1.0),
+                            rule.params, ctx)
+            if result is DROP:
+                part.drop = True
+            else:
+                part.replacement = str(result)
+            continue
+        part_findings = findings.get(i, ())
+        if not part_findings:
+            continue
+        out: list[str] = []
+        cursor = 0
+        text = part.text
+        for span in _resolve(text, part_findings, policy):
+            outcome.count(span.entity_type, span.action)
+            params = policy.entities[span.entity_type].params
+            value = text[span.start:span.end]
+            result = _apply(actions, span.action, value,
+                            Finding(span.entity_type, span.start, span.end, span.score), params, ctx)
+            if result is DROP:
+                part.drop = True
+                break
+            out.append(text[cursor:span.start])
+            out.append(str(result))
+            cursor = span.end
+        if not part.drop and out:
+            out.append(text[cursor:])
+            part.replacement = "".join(out)
+    return outcome
+
+
+def _apply(actions: Mapping[str, Action], name: str, value: str, finding: Finding,
+           params: Mapping[str, object], ctx: ActionContext) -> str | object:
+    action = actions.get(name)
+    if action is None:
+        raise PolicyBlockedError(f"unknown action {name!r}", reason="policy_unknown_action")
+    result = action.apply(value, finding, params, ctx)
+    if result is BLOCK:
+        raise PolicyBlockedError(reason="policy_block")
+    if result is not DROP and not isinstance(result, str):
+        raise TypeError(f"action {name!r} returned {type(result).__name__}, expected str, DROP or BLOCK")
+    return result
+
+
+def restore_text(text: str, vault: Vault, contract: str, outcome: Outcome) -> str:
+    """Replace this contract's tokens in ``text`` by their values; count unknown ones."""
+
+    def sub(m: object) -> str:
+        import re
+
+        assert isinstance(m, re.Match)
+        value = vault.restore(contract, m.group(0))
+        if value is None:
+            outcome.unknown_tokens += 1
+            return m.group(0)
+        outcome.restored += 1
+        return value
+
+    return TOKEN_RE.sub(sub, text)
+
+
+def restore_parts(parts: Sequence[Part], vault: Vault, contract: str) -> Outcome:
+    outcome = Outcome()
+    for part in parts:
+        if "⟦" in part.text:
+            new = restore_text(part.text, vault, contract, outcome)
+            if new != part.text:
+                part.replacement = new
+    return outcome

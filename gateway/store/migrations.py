@@ -1,0 +1,152 @@
+"""Versioned schema migrations, applied by ``aduana store migrate`` and checked at start.
+
+Each migration has a version, a name and its SQL per dialect. Never edit a released migration: add one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway.errors import StoreError
+from gateway.store.base import Database
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sqlite: tuple[str, ...]
+    postgresql: tuple[str, ...]
+
+    def statements(self, dialect: str) -> tuple[str, ...]:
+        return self.sqlite if dialect == "sqlite" else self.postgresql
+
+
+def _both(*statements: str, blob: str = "BLOB") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The same DDL for both dialects, with ``{blob}`` standing for the binary column type."""
+    sqlite = tuple(s.format(blob="BLOB") for s in statements)
+    pg = tuple(s.format(blob="BYTEA") for s in statements)
+    return sqlite, pg
+
+
+_V1 = _both(
+    # Key-value facts about the store itself, e.g. which master key wraps its data keys.
+    """CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    # Per-contract keys, only ever stored wrapped by the master key.
+    """CREATE TABLE data_keys (
+        key_id TEXT PRIMARY KEY,
+        contract TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        wrapped {blob} NOT NULL,
+        master_key_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        UNIQUE (contract, purpose, version))""",
+    # Vendor API keys: only a keyed hash of the secret is stored.
+    """CREATE TABLE credentials (
+        key_id TEXT PRIMARY KEY,
+        contract TEXT NOT NULL,
+        secret_hash {blob} NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT)""",
+    # The token vault: token -> value encrypted under the contract's data key; lookups by blind index.
+    """CREATE TABLE vault (
+        contract TEXT NOT NULL,
+        token TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        blind_index {blob} NOT NULL,
+        key_version INTEGER NOT NULL,
+        ciphertext {blob} NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (contract, token),
+        UNIQUE (contract, blind_index))""",
+)
+
+_V2 = _both(
+    # The audit chain's head: one row, read and advanced under lock by every append (gateway/audit/log.py).
+    """CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        time TEXT NOT NULL)""",
+    """INSERT INTO audit_head (id, seq, hash, time)
+        VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', '')""",
+    # Audit records: ``body`` is the canonical JSON the chain hashes; time/contract/vendor are copies for
+    # filtering only (the verifier checks they agree with the body).
+    """CREATE TABLE audit_records (
+        seq BIGINT PRIMARY KEY,
+        time TEXT NOT NULL,
+        contract TEXT,
+        vendor TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        body TEXT NOT NULL)""",
+    """CREATE INDEX audit_records_time ON audit_records (time)""",
+    # Signed checkpoints of the head; ``statement`` is the signed JSON including its signature.
+    """CREATE TABLE audit_checkpoints (
+        seq BIGINT NOT NULL,
+        time TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        statement TEXT NOT NULL,
+        PRIMARY KEY (seq, time))""",
+    # Signed retention anchors: where the chain resumes after a purge.
+    """CREATE TABLE audit_anchors (
+        seq BIGINT PRIMARY KEY,
+        time TEXT NOT NULL,
+        statement TEXT NOT NULL)""",
+)
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "keys, credentials and the token vault", *_V1),
+    Migration(2, "the audit trail: hash-chained records, checkpoints, retention anchors", *_V2),
+]
+
+
+def _ensure_table(db: Database) -> None:
+    with db.transaction(write=True) as tx:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+
+
+def applied_versions(db: Database) -> set[int]:
+    _ensure_table(db)
+    with db.transaction() as tx:
+        return {int(r[0]) for r in tx.fetchall("SELECT version FROM schema_migrations")}
+
+
+def pending(db: Database) -> list[Migration]:
+    done = applied_versions(db)
+    return [m for m in MIGRATIONS if m.version not in done]
+
+
+def migrate(db: Database) -> list[Migration]:
+    """Apply every pending migration, each in its own transaction; return what was applied."""
+    applied = []
+    for migration in pending(db):
+        with db.transaction(write=True) as tx:
+            # Another process may have applied it meanwhile (several replicas starting together).
+            if tx.fetchone("SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)):
+                continue
+            for statement in migration.statements(db.dialect):
+                tx.execute(statement)
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, datetime.now(UTC).isoformat()),
+            )
+        applied.append(migration)
+    return applied
+
+
+def check_current(db: Database) -> None:
+    """Raise :class:`StoreError` when the store's schema is behind this version of Aduana."""
+    todo = pending(db)
+    if todo:
+        names = ", ".join(f"{m.version} ({m.name})" for m in todo)
+        raise StoreError(
+            f"the store at {db.url.split('@')[-1]} needs migrations {names}: run `aduana store migrate --config FILE`"
+        )

@@ -1,0 +1,25 @@
+"""Built-in vendor authentication: ``Authorization: Bearer <API key>`` issued by ``aduana vendor issue-key``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gateway.credentials import Credentials
+from gateway.errors import AuthenticationError
+from gateway.hookspecs import hookimpl
+from gateway.proxy.message import Principal
+
+
+@hookimpl(trylast=True)
+def aduana_authenticate(
+    authorization: str | None, headers: Mapping[str, str], credentials: Credentials
+) -> Principal | None:
+    if authorization is None:
+        return None
+    scheme, _, presented = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        return None
+    credential = credentials.verify(presented.strip())
+    if credential is None:
+        raise AuthenticationError("unknown or revoked API key")
+    return Principal(contract=credential.contract, credential_id=credential.key_id)
