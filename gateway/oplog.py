@@ -21,6 +21,8 @@ def configure(level: str = "info", file: Path | None = None, stream: TextIO | No
         file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(file, encoding="utf-8"))
     root = logging.getLogger("aduana")
+    for old in root.handlers:
+        old.close()
     root.handlers.clear()
     for h in handlers:
         h.setFormatter(logging.Formatter("%(message)s"))
@@ -40,6 +42,14 @@ def configure(level: str = "info", file: Path | None = None, stream: TextIO | No
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
+
+
+def close() -> None:
+    """Close the log handlers (files) opened by :func:`configure`."""
+    root = logging.getLogger("aduana")
+    for handler in root.handlers:
+        handler.close()
+    root.handlers.clear()
 
 
 def get_logger(**initial: Any) -> Any:

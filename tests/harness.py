@@ -115,8 +115,9 @@ class GatewayHarness:
         return key
 
     def url(self, path: str) -> str:
+        """The vendor listener's URL for ``path``, exactly as written (no normalization of ``..``)."""
         assert self.vendor is not None
-        return str(self.vendor.make_url(path))
+        return str(self.vendor.make_url("/")).rstrip("/") + path
 
     def admin_url(self, path: str) -> str:
         assert self.admin is not None
@@ -129,6 +130,7 @@ class GatewayHarness:
             await self.vendor.close()
         if self.runtime is not None:
             self.runtime.close()
+        oplog.close()
 
     def written_files(self) -> list[Path]:
         """Every file under the gateway's directory (store, WAL, logs, keys, config)."""

@@ -24,7 +24,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE = ROOT / ".demo"
+# Where the demo keeps its store, keys, logs and exports (recreated on each run).
+STATE = Path(os.environ.get("ADUANA_DEMO_DIR", ROOT / ".demo")).resolve()
 BIN = Path(sys.executable).parent
 ADUANA = [str(BIN / "aduana")] if (BIN / "aduana").exists() else [sys.executable, "-m", "gateway.cli"]
 HELPDESK_TOKEN = "helpdesk-demo-token"
@@ -161,7 +162,8 @@ def main() -> int:
     gw = f"http://127.0.0.1:{vendor_port}"
     helpdesk_url = f"http://127.0.0.1:{hd_port}"
     procs: list[subprocess.Popen[bytes]] = []
-    env = {**os.environ, "HELPDESK_API_TOKEN": HELPDESK_TOKEN, "PYTHONPATH": str(ROOT / "examples")}
+    pythonpath = os.pathsep.join(p for p in (str(ROOT / "examples"), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "HELPDESK_API_TOKEN": HELPDESK_TOKEN, "PYTHONPATH": pythonpath}
     logs = {name: (STATE / f"{name}.out").open("wb") for name in ("helpdesk", "gateway")}
     try:
         console.print(Panel.fit(

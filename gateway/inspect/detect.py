@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from gateway.errors import InspectionError, InspectionTimeout
-from gateway.inspect.analyzer import Analyzer, DetectRequest
+from gateway.errors import InspectionError, InspectionTimeout, PluginError
+from gateway.inspect.analyzer import Analyzer, DetectRequest, RecognizerFailure
 from gateway.inspect.findings import Finding
 
 _WORKER_ANALYZER: Analyzer | None = None
@@ -86,6 +86,8 @@ class Detector:
             raise InspectionError("an inspection worker died") from exc
         except InspectionError:
             raise
+        except RecognizerFailure as exc:
+            raise PluginError(exc.plugin, "a recognizer raised") from exc
         except Exception as exc:
             # A recognizer raised inside the worker: the message cannot be inspected.
             raise InspectionError(f"detection failed: {type(exc).__name__}") from exc

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from yarl import URL
 from harness import HELPDESK_TOKEN, GatewayHarness, bearer, gateway_config, start_helpdesk
 from helpdesk import RECEIVED, make_ticket
 from helpdesk.app import STORE
@@ -27,9 +28,9 @@ CANARY = {
     "name": "Evangelina Quispe-Marroquín",
     "email": "evangelina.canary@example.net",
     "phone": "+34 699 887 766",
-    "dni": "48151623N",
+    "dni": "48151623L",
     "iban": "ES76 2077 0024 0031 0257 5766",
-    "card": "4929 1869 8521 0351",
+    "card": "4929 1869 8521 0357",
 }
 
 
@@ -94,7 +95,8 @@ async def call(env: Env, method: str, path: str, *, key: str | None = "acme", **
     headers = dict(kwargs.pop("headers", {}))
     if key is not None:
         headers.update(bearer(env.gw.keys.get(key, key)))
-    async with env.session.request(method, env.gw.url(path), headers=headers, **kwargs) as resp:
+    # encoded=True: send the path exactly as written (the client must not normalize %2e%2e away).
+    async with env.session.request(method, URL(env.gw.url(path), encoded=True), headers=headers, **kwargs) as resp:
         raw = await resp.read()
         try:
             body = json.loads(raw)
@@ -115,7 +117,7 @@ async def test_vendor_sees_tokens_and_masks_never_values(env: Env) -> None:
     assert body["requester"]["name"].startswith("⟦PERSON_")
     assert body["requester"]["email"].startswith("⟦EMAIL_ADDRESS_")
     # The card is masked to first 6 / last 4 (pci-dss), separators kept.
-    assert body["payment"]["card_number"].startswith("4929 18") and body["payment"]["card_number"].endswith("0351")
+    assert body["payment"]["card_number"].startswith("4929 18") and body["payment"]["card_number"].endswith("0357")
     # Structure and non-personal values are preserved.
     assert body["id"] == 7001 and body["custom_fields"]["order_number"] == "ORD-TEST-0001"
     assert body["custom_fields"]["vip"] is False
@@ -265,5 +267,5 @@ async def test_no_canary_in_logs_or_files(env: Env) -> None:
                 assert variant.encode() not in data, f"{variant!r} found in {path.name}"
 
 
-def test_written_files_stay_inside_the_gateway_directory(env: Env) -> None:
+async def test_written_files_stay_inside_the_gateway_directory(env: Env) -> None:
     assert all(Path(p).is_relative_to(env.gw.directory) for p in env.gw.written_files())
