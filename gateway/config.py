@@ -49,7 +49,7 @@ class StoreConfig(_Model):
     @field_validator("url")
     @classmethod
     def _scheme(cls, value: str) -> str:
-        if not (value.startswith("sqlite:///") or value.startswith(("postgresql://", "postgres://"))):
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("expected sqlite:///PATH or postgresql://…")
         return value
 

@@ -91,6 +91,6 @@ def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
         return items
     loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
     finally:
-        loader.dispose()
+        loader.dispose()  # type: ignore[no-untyped-call]

@@ -192,7 +192,8 @@ def main() -> int:
             status, _, before = http("GET", f"{helpdesk_url}/api/tickets/{ticket_id}",
                                      headers={"Authorization": f"Bearer {HELPDESK_TOKEN}"})
             status, headers, after = http("GET", f"{gw}/helpdesk/api/tickets/{ticket_id}", key=key)
-            expect(status == 200, f"ticket {ticket_id} via Aduana: HTTP {status} (request id {headers.get('X-Request-Id')})")
+            rid = headers.get("X-Request-Id")
+            expect(status == 200, f"ticket {ticket_id} via Aduana: HTTP {status} (request id {rid})")
             if status != 200:
                 console.print(after)
                 continue
@@ -210,7 +211,7 @@ def main() -> int:
         reply = {"author": "Agente 17 (Acme)",
                  "body": f"Hola {token}, hemos tramitado la devolución del cargo duplicado. Un saludo."}
         console.print(f"  vendor posts: {reply['body']}")
-        status, _, stored = http("POST", f"{gw}/helpdesk/api/tickets/1004/comments", key=key, body=reply)
+        status, _, _ = http("POST", f"{gw}/helpdesk/api/tickets/1004/comments", key=key, body=reply)
         expect(status == 201, f"reply accepted: HTTP {status}")
         _, _, company_view = http("GET", f"{helpdesk_url}/api/tickets/1004",
                                   headers={"Authorization": f"Bearer {HELPDESK_TOKEN}"})

@@ -8,6 +8,7 @@ it is and counted.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -183,10 +184,7 @@ def _apply(actions: Mapping[str, Action], name: str, value: str, finding: Findin
 def restore_text(text: str, vault: Vault, contract: str, outcome: Outcome) -> str:
     """Replace this contract's tokens in ``text`` by their values; count unknown ones."""
 
-    def sub(m: object) -> str:
-        import re
-
-        assert isinstance(m, re.Match)
+    def sub(m: re.Match[str]) -> str:
         value = vault.restore(contract, m.group(0))
         if value is None:
             outcome.unknown_tokens += 1

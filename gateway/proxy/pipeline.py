@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -41,12 +41,12 @@ from gateway.errors import (
 )
 from gateway.inspect.inspector import Inspector
 from gateway.inspect.transform import Outcome
+from gateway.metrics import Metrics
 from gateway.oplog import get_logger
 from gateway.pluginmanager import Plugins
 from gateway.policy.merge import EffectivePolicy
 from gateway.proxy.message import Message, Principal
 from gateway.proxy.routes import Match, Router, check_raw_path
-from gateway.metrics import Metrics
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ class Trace:
     started: float = field(default_factory=time.perf_counter)
     principal: Principal | None = None
     match: Match | None = None
-    decision: str = "failed"
+    decision: Literal["forwarded", "blocked", "failed"] = "failed"
     reason: str = "internal_error"
     upstream_status: int | None = None
     outcome: Outcome = field(default_factory=Outcome)

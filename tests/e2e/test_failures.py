@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+
 from harness import GatewayHarness, bearer, gateway_config, start_helpdesk
 from helpdesk import RECEIVED
 
@@ -109,7 +110,9 @@ async def test_analyzer_over_its_time_budget(setup: Any) -> None:
          "plugin_failed:plugin_fixtures.boom_recognizer"),
     ],
 )
-async def test_a_failing_plugin_blocks_the_message(setup: Any, module: str, payload: dict[str, str], reason: str) -> None:
+async def test_a_failing_plugin_blocks_the_message(
+    setup: Any, module: str, payload: dict[str, str], reason: str
+) -> None:
     def tweak(config: dict[str, Any]) -> None:
         protect_requests(config)
         config["plugins"] = [module]

@@ -40,11 +40,13 @@ def test_good_config_loads_with_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("upstream: http://127.0.0.1:9000", "upstream: ftp://x", r"aduana.yaml:8: contracts.acme.routes.0.upstream: expected a URL"),
+        ("upstream: http://127.0.0.1:9000", "upstream: ftp://x",
+         r"aduana.yaml:8: contracts.acme.routes.0.upstream: expected a URL"),
         ("methods: [GET]", "methods: [FETCH]", r"aduana.yaml:9: contracts.acme.routes.0.methods.0: .*'GET'"),
         ("    vendor: Acme\n", "    vendr: Acme\n", r"aduana.yaml:3: contracts.acme.vendr: unknown field"),
         ("    policy_packs: [gdpr]\n", "", r"aduana.yaml:2: contracts.acme.policy_packs: required field is missing"),
-        ("prefix: /helpdesk", "prefix: helpdesk", r"aduana.yaml:7: contracts.acme.routes.0.prefix: String should match"),
+        ("prefix: /helpdesk", "prefix: helpdesk",
+         r"aduana.yaml:7: contracts.acme.routes.0.prefix: String should match"),
         ("methods: [GET]", "methods: [GET]\n        paths: ['/a/../b']", r"paths: .*may not contain"),
         ("methods: [GET]", "methods: [GET]\n        upstream_headers: {X-Token: '${NOPE_NOT_SET}'}",
          r"aduana.yaml:10: contracts.acme.routes.0.upstream_headers.X-Token: environment variable NOPE_NOT_SET"),

@@ -45,7 +45,7 @@ def test_json_switches_to_utf8_when_a_token_does_not_fit_the_charset() -> None:
 
 
 def test_text_and_form() -> None:
-    text = TextHandler().parse("Hola Ana".encode(), media_type="text/plain", charset="utf-8")
+    text = TextHandler().parse(b"Hola Ana", media_type="text/plain", charset="utf-8")
     text.parts[0].replacement = "Hola <PERSON>"
     assert text.serialize() == b"Hola <PERSON>"
     form = FormHandler().parse(b"author=Ana+Gil&note=hola%20%C3%B1", media_type="application/x-www-form-urlencoded",

@@ -27,7 +27,9 @@ def config() -> Config:
         ("/globex/anything/at/all", "GET", "globex", "/globex/*", ()),
     ],
 )
-def test_templates_never_hold_values(path: str, method: str, contract: str, template: str, params: tuple[int, ...]) -> None:
+def test_templates_never_hold_values(
+    path: str, method: str, contract: str, template: str, params: tuple[int, ...]
+) -> None:
     match = Router(config()).resolve(path, method, contract)
     assert match.template == template and match.param_segments == params
 
