@@ -1,6 +1,12 @@
 """Versioned schema migrations, applied by ``aduana store migrate`` and checked at start.
 
 Each migration has a version, a name and its SQL per dialect. Never edit a released migration: add one.
+
+Rules this module keeps:
+1. Applying is idempotent and safe with several processes at once: every migration runs in its own
+   transaction under one store-wide lock, and re-checks that it is still pending inside it.
+2. Checking (:func:`check_current`, at every start) only reads: a store that is behind, or ahead of
+   this version of Aduana, is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.errors import StoreError
-from gateway.store.base import Database
+from gateway.store.base import Database, Transaction, describe_url, serialize
 
 
 @dataclass(frozen=True)
@@ -99,23 +105,37 @@ _V2 = _both(
         statement TEXT NOT NULL)""",
 )
 
+_V3 = _both(
+    # Key rotation re-encrypts a contract's records key version by key version, and `keys status`
+    # counts records per version: both walk this index instead of the whole vault.
+    """CREATE INDEX vault_key_version ON vault (contract, key_version, token)""",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "keys, credentials and the token vault", *_V1),
     Migration(2, "the audit trail: hash-chained records, checkpoints, retention anchors", *_V2),
+    Migration(3, "an index of vault records by key version, for key rotation", *_V3),
 ]
 
+_LOCK = "schema-migrations"
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
 
-def _ensure_table(db: Database) -> None:
-    with db.transaction(write=True) as tx:
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
+
+def _has_table(db: Database, tx: Transaction) -> bool:
+    if db.dialect == "postgresql":
+        row = tx.fetchone("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        return bool(row and row[0])
+    return tx.fetchone("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") is not None
 
 
 def applied_versions(db: Database) -> set[int]:
-    _ensure_table(db)
+    """The versions applied to the store (read only: a new store has none)."""
     with db.transaction() as tx:
+        if not _has_table(db, tx):
+            return set()
         return {int(r[0]) for r in tx.fetchall("SELECT version FROM schema_migrations")}
 
 
@@ -124,11 +144,21 @@ def pending(db: Database) -> list[Migration]:
     return [m for m in MIGRATIONS if m.version not in done]
 
 
+def unknown(db: Database) -> list[int]:
+    """Versions applied to the store that this Aduana does not know (a newer one migrated it)."""
+    known = {m.version for m in MIGRATIONS}
+    return sorted(v for v in applied_versions(db) if v not in known)
+
+
 def migrate(db: Database) -> list[Migration]:
     """Apply every pending migration, each in its own transaction; return what was applied."""
+    with db.transaction(write=True) as tx:
+        serialize(db, tx, _LOCK)  # concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL
+        tx.execute(_TABLE)
     applied = []
     for migration in pending(db):
         with db.transaction(write=True) as tx:
+            serialize(db, tx, _LOCK)
             # Another process may have applied it meanwhile (several replicas starting together).
             if tx.fetchone("SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)):
                 continue
@@ -143,10 +173,17 @@ def migrate(db: Database) -> list[Migration]:
 
 
 def check_current(db: Database) -> None:
-    """Raise :class:`StoreError` when the store's schema is behind this version of Aduana."""
+    """Raise :class:`StoreError` when the store's schema is behind or ahead of this version of Aduana."""
+    where = describe_url(db.url)
+    ahead = unknown(db)
+    if ahead:
+        raise StoreError(
+            f"the store at {where} has migrations {', '.join(map(str, ahead))} that this version of Aduana "
+            "does not know: it was migrated by a newer Aduana; upgrade this one"
+        )
     todo = pending(db)
     if todo:
         names = ", ".join(f"{m.version} ({m.name})" for m in todo)
         raise StoreError(
-            f"the store at {db.url.split('@')[-1]} needs migrations {names}: run `aduana store migrate --config FILE`"
+            f"the store at {where} needs migrations {names}: run `aduana store migrate --config FILE`"
         )
