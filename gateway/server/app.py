@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -21,13 +23,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from gateway.audit import AuditLog
 from gateway.audit.log import plugin_sink
 from gateway.credentials import Credentials
+from gateway.errors import StoreError
 from gateway.inspect.detect import Detector
 from gateway.inspect.inspector import Inspector
+from gateway.lifecycle import rules
+from gateway.lifecycle.sweeper import Sweeper, run_periodically
 from gateway.metrics import Metrics
 from gateway.oplog import get_logger
 from gateway.policy.compile import compile_policies
+from gateway.policy.merge import EffectivePolicy
 from gateway.proxy.pipeline import Pipeline
-from gateway.runtime import Runtime, key_provider
+from gateway.runtime import Runtime
+from gateway.server.admin_api import add_admin_api
 from gateway.vault import Vault
 
 #: How often the audit head is signed while serving (and once more at shutdown).
@@ -54,6 +61,8 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
     policies = compile_policies(config, runtime.plugins)
     app = web.Application(client_max_size=config.inspection.max_body_bytes + 1)
     state = GatewayState(runtime=runtime)
+    # The audit log opens nothing until used; the admin API needs it before the vendor app starts.
+    state.audit = AuditLog(runtime.db, runtime.keyring, sink=plugin_sink(runtime.plugins))
     app[STATE] = state
     log = get_logger()
 
@@ -64,22 +73,26 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
         await detector.start()
         connector = aiohttp.TCPConnector(limit=100, limit_per_host=50, enable_cleanup_closed=True)
         session = aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=False)
-        audit = AuditLog(runtime.db, runtime.keyring, sink=plugin_sink(runtime.plugins))
-        master = key_provider(config, runtime.plugins).master_key()
+        audit = state.audit
+        assert audit is not None
         vault = Vault(runtime.db, runtime.keyring)
         inspector = Inspector(runtime.plugins.content_handlers(), runtime.plugins.actions(), detector, vault,
                               store_executor)
-        state.detector, state.audit, state.store_executor = detector, audit, store_executor
-        state.pipeline = Pipeline(config, runtime.plugins, policies, inspector, Credentials(runtime.db, master),
-                                  audit, session, store_executor, state.metrics)
+        state.detector, state.store_executor = detector, store_executor
+        credentials = Credentials(runtime.db, runtime.keyring)
+        state.pipeline = Pipeline(config, runtime.plugins, policies, inspector, credentials, audit, session,
+                                  store_executor, state.metrics)
         checkpoints = asyncio.create_task(_checkpoint_loop(audit, store_executor, checkpoint_interval))
+        sweeper = _start_sweeper(runtime, audit, policies, store_executor)
         log.info("gateway_ready", contracts=sorted(config.contracts), workers=config.inspection.workers)
         try:
             yield
         finally:
-            checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checkpoints
+            for task in (checkpoints, sweeper):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             try:
                 await asyncio.get_running_loop().run_in_executor(store_executor, audit.checkpoint)
             except Exception as exc:
@@ -110,13 +123,28 @@ async def _checkpoint_loop(audit: AuditLog, executor: ThreadPoolExecutor, interv
             log.error("checkpoint_failed", error=type(exc).__name__)
 
 
+def _start_sweeper(runtime: Runtime, audit: AuditLog, policies: dict[tuple[str, str], EffectivePolicy],
+                   executor: ThreadPoolExecutor) -> asyncio.Task[None] | None:
+    """The retention sweeper, every ``lifecycle.sweep_interval_seconds`` on the store pool (0: none)."""
+    interval = runtime.config.lifecycle.sweep_interval_seconds
+    if interval <= 0:
+        return None
+    contract_policies = rules.from_compiled(runtime.config, policies)
+
+    def make() -> Sweeper:
+        return Sweeper(audit, contract_policies, runtime.plugins, actor="gateway")
+
+    return asyncio.create_task(run_periodically(make, executor, interval))
+
+
 def init_admin_app(vendor_app: web.Application) -> web.Application:
     """Health, readiness and metrics of the process serving ``vendor_app``."""
     state = vendor_app[STATE]
     app = web.Application()
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "alive"})
+        # The pid tells `aduana serve --workers N` processes apart (they share one port).
+        return web.json_response({"status": "alive", "pid": os.getpid()})
 
     async def readyz(request: web.Request) -> web.Response:
         checks = {"analyzer": bool(state.detector and state.detector.ready), "keys": True, "store": True}
@@ -124,7 +152,9 @@ def init_admin_app(vendor_app: web.Application) -> web.Application:
             def probe() -> None:
                 with state.runtime.db.transaction() as tx:
                     tx.fetchone("SELECT 1")
-                state.runtime.keyring.check()
+                # probe, not check: a gateway whose master was rotated under it keeps serving.
+                if not state.runtime.keyring.probe():
+                    raise RuntimeError("keys unavailable")
 
             if state.store_executor is None:
                 raise RuntimeError("not started")
@@ -138,6 +168,13 @@ def init_admin_app(vendor_app: web.Application) -> web.Application:
         body = generate_latest(state.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    async def on_store(fn: Callable[..., Any], *args: Any) -> Any:
+        if state.store_executor is None:
+            raise StoreError("the gateway is not started")
+        return await asyncio.get_running_loop().run_in_executor(state.store_executor, fn, *args)
+
+    assert state.audit is not None
+    add_admin_api(app, state.runtime, state.audit, on_store)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -111,10 +111,46 @@ _V3 = _both(
     """CREATE INDEX vault_key_version ON vault (contract, key_version, token)""",
 )
 
+_V20 = _both(
+    # The lifecycle of each contract (gateway/lifecycle/state.py): the config lists a contract, the store
+    # says whether it is active, on legal hold, being terminated (and which step is done) or terminated.
+    # ``progress`` holds each finished termination step's result as JSON (counts computed before the
+    # destruction they describe); ``certificate`` the signed destruction certificate, issued once.
+    """CREATE TABLE contract_state (
+        contract TEXT PRIMARY KEY,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'terminating', 'terminated')),
+        hold_reason TEXT,
+        hold_since TEXT,
+        hold_actor TEXT,
+        step TEXT,
+        progress TEXT NOT NULL DEFAULT '{{}}',
+        certificate TEXT,
+        started_at TEXT,
+        terminated_at TEXT,
+        notified_at TEXT,
+        updated_at TEXT NOT NULL)""",
+    # The retention sweeper deletes vault records by age, contract by contract.
+    """CREATE INDEX vault_created_at ON vault (contract, created_at)""",
+)
+
+
+# Admin API tokens (role-scoped; only a keyed hash of the secret is stored). Numbered 30+ to leave room.
+_V30 = _both(
+    """CREATE TABLE admin_tokens (
+        token_id TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        secret_hash {blob} NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT)""",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "keys, credentials and the token vault", *_V1),
     Migration(2, "the audit trail: hash-chained records, checkpoints, retention anchors", *_V2),
     Migration(3, "an index of vault records by key version, for key rotation", *_V3),
+    # 20 and up: the contract lifecycle (retention, legal hold, termination).
+    Migration(20, "contract lifecycle: status, legal hold, termination progress, certificate", *_V20),
+    Migration(30, "admin API tokens", *_V30),
 ]
 
 _LOCK = "schema-migrations"
