@@ -17,8 +17,15 @@ from typing import TypeVar
 from gateway.errors import AduanaError, BadRequestError, InspectionError, PluginError, UnsupportedMediaError
 from gateway.inspect.detect import Detector
 from gateway.inspect.document import ContentHandler, Document, Part
-from gateway.inspect.findings import Action, Finding
-from gateway.inspect.transform import Outcome, VaultContext, plan_detection, protect_parts, restore_parts
+from gateway.inspect.findings import Action
+from gateway.inspect.transform import (
+    Outcome,
+    VaultContext,
+    map_findings,
+    plan_detection,
+    protect_parts,
+    restore_parts,
+)
 from gateway.policy.merge import EffectivePolicy
 from gateway.vault import Vault
 
@@ -121,7 +128,7 @@ class Inspector:
     async def protect_parts(self, parts: Sequence[Part], policy: EffectivePolicy, contract: str) -> Outcome:
         plan = plan_detection(parts, policy)
         results = await self.detector.detect([req for _, req in plan])
-        findings: dict[int, list[Finding]] = {i: found for (i, _), found in zip(plan, results, strict=True)}
+        findings = map_findings(parts, plan, results)
         ctx = VaultContext(self.vault, contract)
         return await self._on_store(protect_parts, parts, findings, policy, self.actions, ctx)
 

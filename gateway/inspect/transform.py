@@ -18,6 +18,7 @@ from gateway.inspect.analyzer import DetectRequest
 from gateway.inspect.document import Part
 from gateway.inspect.findings import BLOCK, DROP, Action, ActionContext, Finding
 from gateway.inspect.language import detect_language
+from gateway.inspect.normalize import normalize
 from gateway.policy.merge import EffectivePolicy, action_rank
 from gateway.vault import TOKEN_RE, Vault
 
@@ -74,9 +75,25 @@ def plan_detection(parts: Sequence[Part], policy: EffectivePolicy) -> list[tuple
             continue  # numbers, booleans, null: only a field rule acts on them
         if _only_tokens(part.text) or not entities:
             continue
-        language = detect_language(part.text, policy.languages)
-        plan.append((i, DetectRequest(part.text, language, entities, thresholds)))
+        text = normalize(part.text).text
+        language = detect_language(text, policy.languages)
+        plan.append((i, DetectRequest(text, language, entities, thresholds)))
     return plan
+
+
+def map_findings(
+    parts: Sequence[Part], plan: Sequence[tuple[int, DetectRequest]], results: Sequence[Sequence[Finding]]
+) -> dict[int, list[Finding]]:
+    """Findings per part index, with offsets mapped from the normalized text back to the part's own."""
+    out: dict[int, list[Finding]] = {}
+    for (i, _), found in zip(plan, results, strict=True):
+        norm = normalize(parts[i].text)
+        mapped = []
+        for f in found:
+            start, end = norm.span(f.start, f.end)
+            mapped.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
+        out[i] = mapped
+    return out
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.errors import AduanaError, PolicyBlockedError
 from gateway.inspect.document import ContentHandler, Part
 from gateway.inspect.findings import Action, Finding
-from gateway.inspect.transform import VaultContext, plan_detection, protect_parts
+from gateway.inspect.transform import VaultContext, map_findings, plan_detection, protect_parts
 from gateway.policy.merge import EffectivePolicy
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class Sandbox:
         if language is not None:
             plan = [(i, dataclasses.replace(req, language=language)) for i, req in plan]
         found = self.analyzer.analyze([req for _, req in plan])
-        by_part: dict[int, list[Finding]] = {i: fs for (i, _), fs in zip(plan, found, strict=True)}
+        by_part = map_findings(parts, plan, found)
         result = Result(languages={parts[i].path: req.language for i, req in plan})
         result.findings = _report(parts, by_part, policy)
         try:

@@ -1,0 +1,114 @@
+"""Undo the usual ways of hiding personal data from pattern matching, for detection only.
+
+Detection runs on a normalized copy of each text; findings are mapped back to the original's offsets and
+the transformation acts on the original, so what the vendor sees keeps its formatting but nothing that
+was hidden survives. Normalization:
+
+- HTML character references are decoded (``&#64;`` → ``@``, ``&amp;`` → ``&``);
+- invisible format characters are dropped (zero-width space/joiners, word joiner, BOM, soft hyphen…);
+- compatibility forms are folded with NFKC (full-width ``４１１１`` → ``4111``, ligatures, superscripts);
+- common Cyrillic and Greek look-alikes of Latin letters are folded to Latin (``аnа@еxample.com``);
+- a line break between two digits becomes a space (a card number wrapped over two lines).
+
+Every normalized character remembers the span of original characters it came from.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Unicode "Cf" characters that render as nothing and are used to split tokens.
+_INVISIBLE = frozenset(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f"
+    "\u3164\ufeff\uffa0"
+)
+
+# Look-alikes from Unicode's confusables list that matter for identifiers in Latin-script text.
+_HOMOGLYPHS = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "B", "е": "e", "к": "k", "м": "M", "н": "H", "о": "o", "р": "p", "с": "c", "т": "T",
+    "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "Ԁ": "D", "Ү": "Y", "Ԛ": "Q", "Ԝ": "W",
+    # Greek
+    "α": "a", "ο": "o", "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "ι": "i", "κ": "k", "χ": "x",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    # Latin-ish symbols used in place of letters and digits
+    "ℓ": "l", "ı": "i", "ȷ": "j", "ɡ": "g", "ꓲ": "I", "ߋ": "o",
+})
+
+_ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_NEEDS_WORK = re.compile(r"[^\x00-\x7f]|&|[0-9][\r\n]")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A normalized text and, per character, the original ``[start, end)`` it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    @property
+    def identity(self) -> bool:
+        return not self.starts
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a ``[start, end)`` of the normalized text to the original text."""
+        if self.identity:
+            return start, end
+        if end <= start:
+            position = self.starts[start] if start < len(self.starts) else (self.ends[-1] if self.ends else 0)
+            return position, position
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize ``text`` for detection (see the module docstring); ASCII text without ``&`` is returned as is."""
+    if not _NEEDS_WORK.search(text):
+        return Normalized(text, (), ())
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def emit(chunk: str, start: int, end: int) -> None:
+        for ch in chunk:
+            out.append(ch)
+            starts.append(start)
+            ends.append(end)
+
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "&":
+            m = _ENTITY.match(text, i)
+            if m is not None:
+                decoded = html.unescape(m.group(0))
+                if decoded != m.group(0):
+                    emit(_fold(decoded), i, m.end())
+                    i = m.end()
+                    continue
+        if ch in _INVISIBLE:
+            i += 1
+            continue
+        if ch in "\r\n" and out and out[-1].isdigit():
+            j = i
+            while j < n and text[j] in "\r\n \t" + "".join(_INVISIBLE):
+                j += 1
+            if j < n and _fold(text[j])[:1].isdigit():
+                emit(" ", i, j)
+                i = j
+                continue
+        emit(_fold(ch), i, i + 1)
+        i += 1
+    return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+def _fold(chunk: str) -> str:
+    folded = unicodedata.normalize("NFKC", chunk).translate(_HOMOGLYPHS)
+    return "".join(c for c in folded if c not in _INVISIBLE)

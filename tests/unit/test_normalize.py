@@ -1,0 +1,55 @@
+"""Normalization for detection: hidden personal data becomes visible, offsets map back exactly."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway.inspect.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    ("hidden", "visible"),
+    [
+        ("４１１１ １１１１ １１１１ １１１１", "4111 1111 1111 1111"),           # full-width digits
+        ("ana\u200b.gil@exa\u200dmple.com", "ana.gil@example.com"),            # zero-width characters
+        ("4111\u200b1111\u200c1111\u20601111", "4111111111111111"),
+        ("аnа.gіl@еxample.com", "ana.gil@example.com"),                         # Cyrillic look-alikes
+        ("ana&#46;gil&#64;example&period;com", "ana.gil@example.com"),          # HTML character references
+        ("card 4111 1111\n1111 1111", "card 4111 1111 1111 1111"),              # wrapped over two lines
+        ("card 4111 1111\r\n 1111 1111", "card 4111 1111 1111 1111"),
+        ("DNI 1234\u00ad5678Z", "DNI 12345678Z"),                               # soft hyphen
+        ("Hola José, ¿qué tal?", "Hola José, ¿qué tal?"),                       # ordinary Spanish untouched
+        ("line one\nline two", "line one\nline two"),                           # ordinary line breaks kept
+    ],
+)
+def test_hidden_values_become_visible(hidden: str, visible: str) -> None:
+    assert normalize(hidden).text == visible
+
+
+def test_offsets_map_back_to_the_original() -> None:
+    original = "Mail: ana&#64;example.com, card ４１１１\n1111 1111 1111."
+    norm = normalize(original)
+    start = norm.text.index("ana@example.com")
+    s, e = norm.span(start, start + len("ana@example.com"))
+    assert original[s:e] == "ana&#64;example.com"
+    start = norm.text.index("4111 1111 1111 1111")
+    s, e = norm.span(start, start + 19)
+    assert original[s:e] == "４１１１\n1111 1111 1111"
+
+
+def test_plain_ascii_is_the_identity_fast_path() -> None:
+    norm = normalize("Plain text, 4111 1111 1111 1111.")
+    assert norm.identity and norm.span(3, 7) == (3, 7)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.text(max_size=80))
+def test_spans_always_stay_inside_the_original(text: str) -> None:
+    norm = normalize(text)
+    n = len(norm.text)
+    for start in range(n + 1):
+        for end in range(start, min(n, start + 3) + 1):
+            s, e = norm.span(start, end)
+            assert 0 <= s <= e <= len(text)
