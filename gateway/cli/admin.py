@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import getpass
-import uuid
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from gateway.audit import AuditEvent, AuditLog
-from gateway.audit.log import plugin_sink
-from gateway.cli.common import config_option, console, err_console, fail, handle_errors, runtime
+from gateway.cli.common import audit_action, config_option, console, err_console, fail, handle_errors, runtime
 from gateway.runtime import Runtime
 from gateway.server.admin_tokens import ROLES, AdminTokens
 
 
 def _audit(rt: Runtime, action: str, token_id: str, role: str) -> None:
-    AuditLog(rt.db, rt.keyring, sink=plugin_sink(rt.plugins)).append(AuditEvent(
-        kind="admin", action=action, request_id=uuid.uuid4().hex, decision="done", reason="ok",
-        actor=f"cli:{getpass.getuser()}", details={"token_id": token_id, "role": role},
-    ))
+    audit_action(rt, action, details={"token_id": token_id, "role": role})
 
 
 @click.group("admin")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,8 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from gateway.audit import AuditEvent, AuditLog
+from gateway.audit.log import plugin_sink
 from gateway.config import Config, load_config
 from gateway.errors import AduanaError, ConfigError
 from gateway.runtime import Runtime, open_runtime
@@ -51,6 +55,14 @@ def handle_errors(func: F) -> F:
             fail(str(exc), 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def audit_action(rt: Runtime, action: str, **fields: Any) -> None:
+    """Record an operator's CLI action in the audit trail (actor ``cli:<user>``), before reporting success."""
+    AuditLog(rt.db, rt.keyring, sink=plugin_sink(rt.plugins)).append(AuditEvent(
+        kind="admin", action=action, request_id=uuid.uuid4().hex, decision="done", reason="ok",
+        actor=f"cli:{getpass.getuser()}", **fields,
+    ))
 
 
 def load(config_path: Path) -> Config:

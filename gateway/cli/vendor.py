@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import getpass
-import uuid
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from gateway.audit import AuditEvent, AuditLog
-from gateway.audit.log import plugin_sink
-from gateway.cli.common import config_option, console, err_console, fail, handle_errors, runtime
+from gateway.cli.common import audit_action, config_option, console, err_console, fail, handle_errors, runtime
 from gateway.credentials import Credentials
-from gateway.runtime import Runtime, key_provider
+from gateway.runtime import Runtime
 
 
 def _credentials(rt: Runtime) -> Credentials:
-    return Credentials(rt.db, key_provider(rt.config, rt.plugins).master_key())
+    return Credentials(rt.db, rt.keyring)
 
 
 def _audit(rt: Runtime, action: str, contract: str, credential_id: str) -> None:
-    AuditLog(rt.db, rt.keyring, sink=plugin_sink(rt.plugins)).append(AuditEvent(
-        kind="admin", action=action, request_id=uuid.uuid4().hex, contract=contract,
-        vendor=rt.config.contracts[contract].vendor if contract in rt.config.contracts else None,
-        credential_id=credential_id, decision="done", reason="ok", actor=f"cli:{getpass.getuser()}",
-    ))
+    vendor = rt.config.contracts[contract].vendor if contract in rt.config.contracts else None
+    audit_action(rt, action, contract=contract, vendor=vendor, credential_id=credential_id)
 
 
 @click.group("vendor")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -136,35 +136,39 @@ class Inspector:
         self, body: bytes, content_type: str | None, policy: EffectivePolicy, contract: str
     ) -> BodyResult:
         """Protect a body; raise on anything that cannot be inspected (never a partial result)."""
-        media = MediaType.parse(content_type)
-        disposition = policy.content_disposition(media.type)
-        if not body:
-            return BodyResult(body, Outcome(), disposition, content_type)
-        if disposition == "block":
-            raise UnsupportedMediaError("content type blocked by policy")
-        if disposition == "pass":
-            return BodyResult(body, Outcome(), disposition, content_type)
-        doc = self._parse(body, media)
-        outcome = await self.protect_parts(doc.parts, policy, contract)
-        out = self._serialize(doc)
-        return BodyResult(out, outcome, disposition, _content_type(content_type, media, doc))
+
+        async def protect(parts: Sequence[Part]) -> Outcome | None:
+            return await self.protect_parts(parts, policy, contract)
+
+        return await self._body(body, content_type, policy, protect)
 
     async def restore_body(
         self, body: bytes, content_type: str | None, policy: EffectivePolicy, contract: str
     ) -> BodyResult:
         """Turn this contract's tokens in a body back into values."""
+
+        async def restore(parts: Sequence[Part]) -> Outcome | None:
+            if not any("⟦" in p.text for p in parts):
+                return None  # nothing to restore: send the body exactly as it came
+            return await self._on_store(restore_parts, parts, self.vault, contract)
+
+        return await self._body(body, content_type, policy, restore)
+
+    async def _body(
+        self, body: bytes, content_type: str | None, policy: EffectivePolicy,
+        transform: Callable[[Sequence[Part]], Awaitable[Outcome | None]],
+    ) -> BodyResult:
+        """The one path every body takes: disposition, parse, transform the parts, serialize."""
         media = MediaType.parse(content_type)
         disposition = policy.content_disposition(media.type)
-        if not body:
-            return BodyResult(body, Outcome(), disposition, content_type)
-        if disposition == "block":
+        if body and disposition == "block":
             raise UnsupportedMediaError("content type blocked by policy")
-        if disposition == "pass":
+        if not body or disposition == "pass":
             return BodyResult(body, Outcome(), disposition, content_type)
         doc = self._parse(body, media)
-        if not any("⟦" in p.text for p in doc.parts):
+        outcome = await transform(doc.parts)
+        if outcome is None:
             return BodyResult(body, Outcome(), disposition, content_type)
-        outcome = await self._on_store(restore_parts, doc.parts, self.vault, contract)
         out = self._serialize(doc)
         return BodyResult(out, outcome, disposition, _content_type(content_type, media, doc))
 
