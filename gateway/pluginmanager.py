@@ -1,33 +1,56 @@
-"""The one place that knows which plugins exist.
+"""The one place that knows which plugins exist, and the boundary every call into a plugin crosses.
 
-Built-ins (``DEFAULT_PLUGINS``) are registered exactly like third-party plugins, then installed
-distributions that declare the ``aduana`` entry-point group, then modules named in the config file.
+Built-ins (``DEFAULT_PLUGINS``) are registered exactly like third-party plugins; then installed
+distributions that declare the ``aduana`` entry-point group; then modules named in the config file.
 :class:`Plugins` wraps the pluggy manager with one typed method per hook.
+
+Rules this module keeps (the guarantees in :mod:`gateway.hookspecs`):
+
+1. Aduana calls each implementation itself, in pluggy's order (a user's plugin first, built-ins last),
+   so every failure names its plugin and every returned object is attributed to one. Hook wrappers
+   are refused at load (one could drop another plugin's recognizers), and so is ``async`` on a hook
+   that is not awaited.
+2. On the inspection path an implementation that raises becomes :class:`PluginError` naming the
+   plugin: the message fails closed. A deliberate 4xx decision (``AuthenticationError``,
+   ``PolicyBlockedError``, a malformed body) and a ``ConfigError`` at start-up pass as they are.
+3. Elsewhere (audit sinks, lifecycle events) every implementation runs; failures are returned as
+   :class:`PluginFailure` for the caller to log and audit, never raised.
+4. A plugin cannot weaken a policy. An action may replace one of the same name only if its rank is
+   not lower (start-up fails otherwise). A third-party action that returns the value it was given, or
+   text containing it, fails closed. A third-party content handler that exposes no text for a body
+   with letters or digits, or marks text as never inspected, fails closed. Before/after-upstream hooks
+   may annotate or veto, never change the message. These guards catch mistakes, not malice: a plugin
+   runs inside the gateway's process with its privileges, so install only plugins you have reviewed.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.metadata
-from collections.abc import Iterable, Mapping, Sequence
+import inspect
+import re
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import pluggy
 
 from gateway import hookspecs
-from gateway.errors import ConfigError, PluginError
+from gateway.errors import AduanaError, ConfigError, PluginError
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
 
     from gateway.credentials import Credentials
-    from gateway.inspect.document import ContentHandler
-    from gateway.inspect.findings import Action
+    from gateway.inspect.document import ContentHandler, Document
+    from gateway.inspect.findings import Action, ActionContext, ActionResult, Finding
     from gateway.keys.provider import KeyProvider
     from gateway.proxy.message import Message, Principal
+
+T = TypeVar("T")
 
 #: Built-in plugins, in registration order. Each is an ordinary module of hook implementations.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -44,9 +67,21 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "gateway.plugins.keyprovider_file",
     "gateway.plugins.keyprovider_env",
     "gateway.plugins.policy_packs",
+    "gateway.plugins.auditsink_jsonl",
 )
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
+BUILT_IN = "built-in"
+CONFIG = "config"
+#: Hooks that may be ``async``: they run on the event loop and are awaited (every other hook is not).
+ASYNC_HOOKS = frozenset({"aduana_before_upstream", "aduana_after_upstream"})
+#: ``kind`` values of :meth:`Plugins.keys_rotated`.
+KEY_KINDS = ("data", "master")
+#: Attribute set on every recognizer: the plugin that registered it (so its failure can name it).
+PLUGIN_ATTRIBUTE = "aduana_plugin"
+#: A value at least this long (letters and digits) must not appear inside an action's output.
+_MIN_CONTAINED = 6
+_SCALAR = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
 
 
 @dataclass(frozen=True)
@@ -55,119 +90,340 @@ class PluginInfo:
 
     name: str
     version: str
-    source: str  # "built-in", "entry point <dist>", "config"
+    source: str  # "built-in", "entry point (<distribution>)" or "config"
     hooks: tuple[str, ...]
+    module: str = ""
+
+
+class PluginFailure(NamedTuple):
+    """A hook implementation that raised where the gateway carries on (sinks, lifecycle events)."""
+
+    plugin: str
+    error: BaseException
+
+    def as_dict(self) -> dict[str, str]:
+        """The form audit records and logs carry: the plugin and the error's type, never its message."""
+        return {"plugin": self.plugin, "error": type(self.error).__name__}
+
+
+async def await_me_maybe(value: Awaitable[T] | T) -> T:
+    """``await`` ``value`` if it is awaitable (an ``async`` hook's result), else return it."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _failure(plugin: str, what: str, exc: Exception) -> AduanaError:
+    """The error a plugin's exception becomes on the inspection path (rule 2)."""
+    if isinstance(exc, AduanaError) and (exc.status < 500 or isinstance(exc, ConfigError)):
+        return exc
+    return PluginError(plugin, f"{what} raised {type(exc).__name__}")
 
 
 class Plugins:
-    """A typed facade over the pluggy manager."""
+    """A typed facade over the pluggy manager: one method per hook."""
 
-    def __init__(self, manager: pluggy.PluginManager, sources: Mapping[str, tuple[str, str]]) -> None:
+    def __init__(self, manager: pluggy.PluginManager, infos: Mapping[str, PluginInfo]) -> None:
         self._pm = manager
-        self._sources = dict(sources)
+        self._infos = dict(infos)
 
     @property
     def manager(self) -> pluggy.PluginManager:
         return self._pm
 
-    # --- hooks ------------------------------------------------------------------------------------
+    def is_builtin(self, plugin: str) -> bool:
+        info = self._infos.get(plugin)
+        return info is not None and info.source == BUILT_IN
+
+    # --- calling implementations ------------------------------------------------------------------
+
+    def _impls(self, hook_name: str) -> list[pluggy.HookImpl]:
+        # pluggy's call order: the reverse of registration, tryfirst before, trylast (built-ins) after.
+        impls = getattr(self._pm.hook, hook_name).get_hookimpls()
+        return [i for i in reversed(impls) if not (i.hookwrapper or i.wrapper)]
+
+    def _results(self, hook_name: str, *, first: bool = False, **kwargs: Any) -> list[tuple[str, Any]]:
+        """(plugin, result) of each implementation that returned something; raise as rule 2 says."""
+        out: list[tuple[str, Any]] = []
+        for impl in self._impls(hook_name):
+            try:
+                result = impl.function(*(kwargs[name] for name in impl.argnames))
+            except Exception as exc:
+                raise _failure(impl.plugin_name, hook_name, exc) from exc
+            if result is not None:
+                out.append((impl.plugin_name, result))
+                if first:
+                    break
+        return out
+
+    def _items(self, hook_name: str) -> list[tuple[str, Any]]:
+        """(plugin, item) for every item of every list a registration hook returned."""
+        out: list[tuple[str, Any]] = []
+        for plugin, result in self._results(hook_name):
+            if isinstance(result, (str, bytes)) or not isinstance(result, Iterable):
+                raise PluginError(plugin, f"{hook_name} returned {type(result).__name__}, expected a list")
+            out.extend((plugin, item) for item in result)
+        return out
+
+    def _notify(self, hook_name: str, **kwargs: Any) -> list[PluginFailure]:
+        """Call every implementation, each with its own copy of the data; collect the ones that raised."""
+        failures: list[PluginFailure] = []
+        for impl in self._impls(hook_name):
+            try:
+                impl.function(*(copy.deepcopy(kwargs[name]) for name in impl.argnames))
+            except Exception as exc:  # a notification must not affect what it reports
+                failures.append(PluginFailure(impl.plugin_name, exc))
+        return failures
+
+    async def _message_hook(self, hook_name: str, message: Message) -> None:
+        for impl in self._impls(hook_name):
+            before = _snapshot(message)
+            try:
+                await await_me_maybe(impl.function(*({"message": message}[n] for n in impl.argnames)))
+            except Exception as exc:
+                raise _failure(impl.plugin_name, hook_name, exc) from exc
+            if _snapshot(message) != before:
+                raise PluginError(impl.plugin_name, f"{hook_name} changed the message (only annotations may change)")
+
+    # --- inspection: registered at start-up ---------------------------------------------------------
 
     def recognizers(self) -> list[EntityRecognizer]:
-        return _flatten(self._call("aduana_register_recognizers"))
+        """Every plugin's recognizers, user plugins' first, each marked with its plugin's name."""
+        out = []
+        for plugin, recognizer in self._items("aduana_register_recognizers"):
+            try:
+                setattr(recognizer, PLUGIN_ATTRIBUTE, plugin)
+            except AttributeError:  # a recognizer with __slots__ is still named by its module
+                pass
+            out.append(recognizer)
+        return out
 
     def actions(self) -> list[Action]:
-        return _flatten(self._call("aduana_register_actions"))
+        """One action per name (the first registered wins); raise ConfigError if it is the weaker."""
+        chosen: dict[str, tuple[str, Action]] = {}
+        for plugin, action in self._items("aduana_register_actions"):
+            name, rank = getattr(action, "name", None), getattr(action, "rank", None)
+            if not isinstance(name, str) or not isinstance(rank, int) or isinstance(rank, bool):
+                raise ConfigError(f"plugin {plugin}: an action needs a `name` (str) and a `rank` (int)")
+            current = chosen.get(name)
+            if current is None:
+                chosen[name] = (plugin, action)
+            elif current[1].rank < rank:
+                raise ConfigError(
+                    f"plugin {current[0]} registers action {name!r} with rank {current[1].rank}, less "
+                    f"restrictive than the one from {plugin} (rank {rank}): a plugin cannot weaken an action"
+                )
+        return [a if self.is_builtin(p) else GuardedAction(p, a) for p, a in chosen.values()]
 
     def content_handlers(self) -> list[ContentHandler]:
-        return _flatten(self._call("aduana_content_handlers"))
+        """Every plugin's content handlers, user plugins' first; third-party ones guarded."""
+        return [h if self.is_builtin(p) else GuardedHandler(p, h) for p, h in self._items("aduana_content_handlers")]
 
     def policy_packs(self) -> list[Path]:
-        return [Path(p) for p in _flatten(self._call("aduana_policy_packs"))]
+        return [Path(p) for _, p in self._items("aduana_policy_packs")]
+
+    def key_provider(self, source: str) -> KeyProvider | None:
+        """The first provider that handles ``source``. Stops at first non-None result."""
+        found = self._results("aduana_key_provider", first=True, source=source)
+        provider: KeyProvider | None = found[0][1] if found else None
+        return provider
+
+    # --- a message's trip -----------------------------------------------------------------------------
 
     def authenticate(
         self, authorization: str | None, headers: Mapping[str, str], credentials: Credentials
     ) -> Principal | None:
-        result: Principal | None = self._call(
-            "aduana_authenticate", authorization=authorization, headers=headers, credentials=credentials
-        )
-        return result
+        """The caller's principal, or ``None``. Stops at first non-None result."""
+        found = self._results("aduana_authenticate", first=True, authorization=authorization,
+                              headers=headers, credentials=credentials)
+        principal: Principal | None = found[0][1] if found else None
+        return principal
 
-    def before_upstream(self, message: Message) -> None:
-        self._call("aduana_before_upstream", message=message)
+    async def before_upstream(self, message: Message) -> None:
+        """Run every before-upstream hook; raise if one fails, vetoes or changes the message."""
+        await self._message_hook("aduana_before_upstream", message)
 
-    def after_upstream(self, message: Message) -> None:
-        self._call("aduana_after_upstream", message=message)
+    async def after_upstream(self, message: Message) -> None:
+        """Run every after-upstream hook; raise if one fails, vetoes or changes the message."""
+        await self._message_hook("aduana_after_upstream", message)
 
-    def audit_record(self, record: Mapping[str, Any]) -> list[tuple[str, BaseException]]:
-        """Give a record to every sink; return the sinks that failed instead of raising."""
-        failures: list[tuple[str, BaseException]] = []
-        for impl in reversed(self._pm.hook.aduana_audit_record.get_hookimpls()):
-            try:
-                impl.function(record=record)
-            except Exception as exc:  # a sink failure must not affect the request it describes
-                failures.append((impl.plugin_name, exc))
-        return failures
+    # --- notifications: failures are returned, never raised -------------------------------------------
 
-    def key_provider(self, source: str) -> KeyProvider | None:
-        result: KeyProvider | None = self._call("aduana_key_provider", source=source)
-        return result
+    def audit_record(self, record: Mapping[str, Any]) -> list[PluginFailure]:
+        """Give a committed record to every sink; return the sinks that failed."""
+        return self._notify("aduana_audit_record", record=dict(record))
+
+    def contract_terminated(self, contract: str, certificate: Mapping[str, Any]) -> list[PluginFailure]:
+        """Tell every plugin a contract was terminated (call after the destruction is durable)."""
+        return self._notify("aduana_contract_terminated", contract=contract, certificate=dict(certificate))
+
+    def keys_rotated(
+        self, contract: str | None, kind: str, old_version: int | str, new_version: int | str
+    ) -> list[PluginFailure]:
+        """Tell every plugin a key rotated (call after the new key is durable).
+
+        :raises ValueError: ``kind`` is not one of :data:`KEY_KINDS`.
+        """
+        if kind not in KEY_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KEY_KINDS)}, got {kind!r}")
+        return self._notify("aduana_keys_rotated", contract=contract, kind=kind,
+                            old_version=str(old_version), new_version=str(new_version))
+
+    def retention_run(self, contract: str | None, counts: Mapping[str, int]) -> list[PluginFailure]:
+        """Tell every plugin what a retention run removed (call after the deletions committed)."""
+        return self._notify("aduana_retention_run", contract=contract, counts=dict(counts))
 
     # --- introspection ----------------------------------------------------------------------------
 
     def list(self) -> list[PluginInfo]:
+        """Every registered plugin in registration order, with the hooks it implements."""
         infos = []
         for name, plugin in self._pm.list_name_plugin():
             hooks = tuple(sorted(h.name for h in self._pm.get_hookcallers(plugin) or ()))
-            source, version = self._sources.get(name, ("unknown", ""))
-            infos.append(PluginInfo(name=name, version=version, source=source, hooks=hooks))
+            known = self._infos.get(name, PluginInfo(name, "", "unknown", ()))
+            infos.append(PluginInfo(name, known.version, known.source, hooks, known.module))
         return infos
 
-    def _call(self, hook_name: str, **kwargs: Any) -> Any:
-        """Call a hook; a raising implementation becomes a PluginError that names it."""
-        caller = getattr(self._pm.hook, hook_name)
+
+def _snapshot(message: Message) -> tuple[Any, ...]:
+    """Everything a before/after-upstream hook may not change (annotations may)."""
+    return (message.body, tuple(message.headers.items()), message.status, message.content_type,
+            message.contract, message.route, message.direction, message.method, message.path_template)
+
+
+def _letters_or_digits(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def reveals(value: str, output: str) -> bool:
+    """Whether an action's ``output`` lets ``value`` through (ignoring case, spaces and punctuation)."""
+    needle = _letters_or_digits(value)
+    if not needle:
+        return False
+    haystack = _letters_or_digits(output)
+    return haystack == needle or (len(needle) >= _MIN_CONTAINED and needle in haystack)
+
+
+class GuardedAction:
+    """A third-party action, checked on every use: a failure or a leak fails the message closed."""
+
+    def __init__(self, plugin: str, action: Action) -> None:
+        self.plugin = plugin
+        self.inner = action
+        self.name: str = action.name
+        self.rank: int = action.rank
+
+    def check_params(self, params: Mapping[str, Any]) -> None:
         try:
-            return caller(**kwargs)
-        except PluginError:
+            self.inner.check_params(params)
+        except ValueError:
             raise
         except Exception as exc:
-            if getattr(exc, "status", 500) < 500 and hasattr(exc, "reason"):
-                raise  # a deliberate 4xx decision (auth refused, veto) passes as it is
-            raise PluginError(_culprit(self._pm, hook_name, exc), f"{hook_name} raised") from exc
+            raise ConfigError(f"action {self.name!r} of plugin {self.plugin} could not check its "
+                              f"parameters: {type(exc).__name__}") from exc
+
+    def apply(self, value: str, finding: Finding, params: Mapping[str, Any], ctx: ActionContext) -> ActionResult:
+        try:
+            result = self.inner.apply(value, finding, params, ctx)
+        except Exception as exc:
+            raise _failure(self.plugin, f"action {self.name!r}", exc) from exc
+        # DROP and BLOCK are not text: the transformer acts on them (and refuses any other type).
+        if isinstance(result, str) and reveals(value, result):
+            raise PluginError(self.plugin, f"action {self.name!r} returned the value it was given")
+        return result
 
 
-def _culprit(pm: pluggy.PluginManager, hook_name: str, exc: BaseException) -> str:
-    """Name the plugin whose code raised ``exc``, from the traceback."""
-    files = {}
-    for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        code = getattr(impl.function, "__code__", None)
-        if code is not None:
-            files[code.co_filename] = impl.plugin_name
-    tb = exc.__traceback__
-    culprit = "unknown"
-    while tb is not None:
-        name = files.get(tb.tb_frame.f_code.co_filename)
-        if name is not None:
-            culprit = name
-        tb = tb.tb_next
-    return culprit
+class GuardedHandler:
+    """A third-party content handler whose documents are checked before inspection uses them."""
+
+    def __init__(self, plugin: str, handler: ContentHandler) -> None:
+        self.plugin = plugin
+        self.inner = handler
+        self.name: str = handler.name
+        self.media_types: tuple[str, ...] = tuple(handler.media_types)
+
+    def parse(self, body: bytes, *, media_type: str, charset: str | None) -> Document:
+        what = f"content handler {self.name!r}"
+        try:
+            doc = self.inner.parse(body, media_type=media_type, charset=charset)
+        except Exception as exc:
+            raise _failure(self.plugin, what, exc) from exc
+        parts = getattr(doc, "parts", None)
+        if not isinstance(parts, list) or not callable(getattr(doc, "serialize", None)):
+            raise PluginError(self.plugin, f"{what} returned no document")
+        exposed = False
+        for part in parts:
+            text = getattr(part, "text", None)
+            if not isinstance(text, str):
+                raise PluginError(self.plugin, f"{what} returned a part without text")
+            if getattr(part, "skip", False):
+                raise PluginError(self.plugin, f"{what} marked a part never-inspected (only a field rule may)")
+            if "scalar" in getattr(part, "meta", {}) and not _SCALAR.fullmatch(text.strip()):
+                raise PluginError(self.plugin, f"{what} marked text as a scalar")
+            exposed = exposed or bool(text.strip())
+        if not exposed and any(c.isalnum() for c in body.decode("utf-8", "replace")):
+            raise PluginError(self.plugin, f"{what} exposed nothing to inspect in a body with text")
+        return GuardedDocument(self.plugin, what, doc)
 
 
-def _flatten(results: Iterable[Iterable[Any]] | None) -> list[Any]:
-    # pluggy returns the last-registered plugin's result first; built-ins are trylast, so user
-    # plugins come before them.
-    return [item for result in results or () for item in (result or ())]
+class GuardedDocument:
+    """A third-party document: a failure to write it back names its plugin."""
+
+    def __init__(self, plugin: str, what: str, doc: Document) -> None:
+        self._plugin, self._what, self._doc = plugin, what, doc
+        self.parts = doc.parts  # the same Part objects: the transformer's replacements reach ``doc``
+
+    def serialize(self) -> bytes:
+        try:
+            return self._doc.serialize()
+        except Exception as exc:
+            raise _failure(self._plugin, self._what, exc) from exc
+
+    def __getattr__(self, name: str) -> Any:  # e.g. ``charset``, which the inspector reads
+        return getattr(self._doc, name)
+
+
+# --- loading ----------------------------------------------------------------------------------------
+
+
+def _aduana_version() -> str:
+    from gateway import __version__
+
+    return __version__
 
 
 def _version_of(module: ModuleType) -> str:
+    """The version of the distribution that installed ``module``, else its ``__version__``."""
     top = module.__name__.split(".")[0]
     if top == "gateway":
-        from gateway import __version__
+        return _aduana_version()
+    for dist in importlib.metadata.packages_distributions().get(top, ()):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return str(getattr(module, "__version__", ""))
 
-        return __version__
+
+def _check_impls(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Refuse what Aduana does not call the way pluggy would (rule 1)."""
+    for caller in pm.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            if impl.hookwrapper or impl.wrapper:
+                raise ConfigError(f"plugin {name}: {caller.name} is a hook wrapper; Aduana does not support them")
+            if caller.name not in ASYNC_HOOKS and inspect.iscoroutinefunction(impl.function):
+                raise ConfigError(f"plugin {name}: {caller.name} must not be async (only "
+                                  f"{' and '.join(sorted(ASYNC_HOOKS))} may be)")
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
     try:
-        return importlib.metadata.version(top)
-    except importlib.metadata.PackageNotFoundError:
-        return str(getattr(module, "__version__", ""))
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise ConfigError(f"plugin {name} cannot be registered: {exc}") from exc
+    _check_impls(pm, plugin, name)
 
 
 def load_plugins(
@@ -176,34 +432,42 @@ def load_plugins(
     entry_points: bool = True,
     builtins: Sequence[str] = DEFAULT_PLUGINS,
 ) -> Plugins:
-    """Build the plugin manager: built-ins, then entry points, then ``extra_modules`` from config.
+    """Build the plugin manager: built-ins, then entry points (by name), then ``extra_modules``.
 
-    Raises :class:`ConfigError` when a named module cannot be imported or implements a hook that does
-    not exist (a misspelt ``aduana_*`` function must fail loudly, not be ignored).
+    :param extra_modules: module names from the config's ``plugins`` list.
+    :param entry_points: load installed distributions' ``aduana`` entry points (off in some tests).
+    :param builtins: the built-in plugin modules (tests narrow them).
+    :returns: the facade over the loaded manager.
+    :raises ConfigError: a plugin cannot be imported, implements a hook that does not exist (a misspelt
+        ``aduana_*`` function fails loudly), has wrong hook arguments, or uses a wrapper or ``async``
+        where Aduana does not support it.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    sources: dict[str, tuple[str, str]] = {}
+    infos: dict[str, PluginInfo] = {}
 
     for name in builtins:
         module = importlib.import_module(name)
-        pm.register(module, name=name)
-        sources[name] = ("built-in", _version_of(module))
+        _register(pm, module, name)
+        infos[name] = PluginInfo(name, _aduana_version(), BUILT_IN, (), name)
 
     if entry_points:
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        for ep in sorted(found, key=lambda e: e.name):
             if pm.get_plugin(ep.name) is not None:
-                continue
+                raise ConfigError(f"two installed plugins are named {ep.name!r} ({ep.value}, and "
+                                  f"{infos[ep.name].module if ep.name in infos else ep.name}): uninstall one")
             try:
                 plugin = ep.load()
             except Exception as exc:
-                raise ConfigError(f"plugin entry point {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
-            pm.register(plugin, name=ep.name)
+                raise ConfigError(f"plugin entry point {ep.name!r} ({ep.value}) failed to load: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+            if pm.is_registered(plugin):
+                continue
+            _register(pm, plugin, ep.name)
             dist = ep.dist
-            sources[ep.name] = (
-                f"entry point ({dist.name if dist else '?'})",
-                dist.version if dist else "",
-            )
+            infos[ep.name] = PluginInfo(ep.name, dist.version if dist else "",
+                                        f"entry point ({dist.name if dist else '?'})", (), ep.value)
 
     for name in extra_modules:
         if pm.get_plugin(name) is not None:
@@ -211,12 +475,16 @@ def load_plugins(
         try:
             module = importlib.import_module(name)
         except Exception as exc:
-            raise ConfigError(f"plugin module {name!r} named in the config cannot be imported: {exc}") from exc
-        pm.register(module, name=name)
-        sources[name] = ("config", _version_of(module))
+            raise ConfigError(f"plugin module {name!r} named in the config cannot be imported: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if pm.is_registered(module):
+            continue  # already registered through its entry point
+        _register(pm, module, name)
+        infos[name] = PluginInfo(name, _version_of(module), CONFIG, (), name)
 
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise ConfigError(f"a plugin implements a hook that does not exist: {exc}") from exc
-    return Plugins(pm, sources)
+    return Plugins(pm, infos)
+

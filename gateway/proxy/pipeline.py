@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -41,6 +41,7 @@ from gateway.errors import (
 )
 from gateway.inspect.inspector import Inspector
 from gateway.inspect.transform import Outcome
+from gateway.lifecycle.state import ContractTerminated, check_active
 from gateway.metrics import Metrics
 from gateway.oplog import get_logger
 from gateway.pluginmanager import Plugins
@@ -146,12 +147,12 @@ class Pipeline:
         return response
 
     async def _handle(self, request: web.Request, trace: Trace) -> web.StreamResponse:
-        # 1. who is calling
-        principal = await self._on_store(
-            self.plugins.authenticate, request.headers.get("Authorization"), request.headers, self.credentials
-        )
-        if principal is None:
-            raise AuthenticationError("no credentials")
+        # 1. who is calling, and is their contract still in force
+        try:
+            principal = await self._on_store(self._authenticate, request)
+        except ContractTerminated as exc:  # audited under the terminated contract and credential
+            trace.principal = Principal(contract=exc.contract, credential_id=exc.credential_id or "-")
+            raise
         trace.principal = principal
 
         # 2. which route, and is it allowed
@@ -206,7 +207,7 @@ class Pipeline:
 
         outgoing = Message(trace.request_id, match.contract, route.name, "request", request.method,
                            match.template, headers, result.body, result.content_type or "")
-        self._hook(self.plugins.before_upstream, outgoing)
+        await self._hook(self.plugins.before_upstream, outgoing)
         trace.annotations.update(outgoing.annotations)
 
         # 5. forward
@@ -234,19 +235,28 @@ class Pipeline:
             out_headers["Content-Type"] = back.content_type
         incoming = Message(trace.request_id, match.contract, route.name, "response", request.method,
                            match.template, out_headers, back.body, back.content_type or "", status=status)
-        self._hook(self.plugins.after_upstream, incoming)
+        await self._hook(self.plugins.after_upstream, incoming)
         trace.annotations.update(incoming.annotations)
 
         incoming.headers["X-Request-Id"] = trace.request_id
         trace.bytes_out = len(incoming.body)
         return web.Response(status=status, body=incoming.body, headers=incoming.headers)
 
+    def _authenticate(self, request: web.Request) -> Principal:
+        """The caller's principal (on a store thread); a terminated contract is refused (403)."""
+        principal = self.plugins.authenticate(request.headers.get("Authorization"), request.headers, self.credentials)
+        if principal is None:
+            raise AuthenticationError("no credentials")
+        check_active(self.audit.db, principal.contract, principal.credential_id)
+        return principal
+
     @staticmethod
-    def _hook(call: Callable[[Message], None], message: Message) -> None:
+    async def _hook(call: Callable[[Message], Awaitable[None]], message: Message) -> None:
         # A hook sees a copy of the body's state; if it changes the body the message is refused rather
-        # than forwarding something that was not inspected.
+        # than forwarding something that was not inspected. (The plugin manager already refuses a
+        # change per implementation, naming the plugin; this is the pipeline's own last check.)
         before = message.body
-        call(message)
+        await call(message)
         if message.body is not before and message.body != before:
             raise PluginError("hook", "a hook changed the body after inspection")
 
