@@ -2,7 +2,8 @@
 
 Spain's identifiers all carry a control character, so each recognizer checks it and drops look-alikes
 (order numbers, a DNI with a wrong letter). The hook also registers the Spanish-first phone, name and
-address recognizers that live in :mod:`recognizers_es_phone` and :mod:`recognizers_es_text`.
+address recognizers that live in :mod:`recognizers_es_phone` and :mod:`recognizers_es_text`, and
+the phone-shape recognizer of :mod:`recognizers_en_phone`.
 Every recognizer is created once per language: Spanish tickets quote English words ("IBAN", "email")
 and English tickets quote Spanish documents, so the context lists are bilingual.
 """
@@ -22,6 +23,7 @@ from .recognizers_common import (
     iso7064_mod97,
     per_language,
 )
+from .recognizers_en_phone import PhoneShapeRecognizer
 from .recognizers_es_phone import PhoneNumberRecognizer
 from .recognizers_es_text import (
     AddressRecognizer,
@@ -252,6 +254,7 @@ def aduana_register_recognizers() -> list[EntityRecognizer]:
             IbanChecksumRecognizer,
             PassportRecognizer,
             PhoneNumberRecognizer,
+            PhoneShapeRecognizer,
             PersonContextRecognizer,
             AddressRecognizer,
             PostalCodeRecognizer,

@@ -130,7 +130,7 @@ class PhoneNumberRecognizer(LocalRecognizer):
         if phone_word < 0 and other_word < 0:
             phone_word = _last_match_end(_WEAK_PHONE_WORDS, window)
         boosted = False
-        if _last_match_end(_FAX_WORDS, window) > phone_word:
+        if _fax_label_end(window) > phone_word:
             score = 0.0
         elif not international and (
             other_word > phone_word or sum(c.isdigit() for c in raw) < _MIN_NATIONAL_DIGITS
@@ -173,6 +173,20 @@ def _phones_in(candidate: str, regions: tuple[str, ...]) -> tuple[tuple[int, int
         if found:
             return found
     return ()
+
+
+def _fax_label_end(window: str) -> int:
+    """Return where a fax word before the number ends in ``window``, or -1.
+
+    Only the number's own line counts, plus the line above when it is a bare label ("Fax:"): in a
+    contact block "+41 53 147 37 99 fax" labels the line it ends, not the mobile number below it.
+    """
+    lines = window.split("\n")
+    scope = lines[-1]
+    if len(lines) > 1 and lines[-2].rstrip().endswith(":"):
+        scope = lines[-2] + "\n" + scope
+    end = _last_match_end(_FAX_WORDS, scope)
+    return end if end < 0 else len(window) - len(scope) + end
 
 
 def _last_match_end(pattern: re.Pattern[str], window: str) -> int:

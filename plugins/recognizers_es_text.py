@@ -40,8 +40,10 @@ _WORD = (
     rf"|{UPPER}[ªº])"  # "Mª José"
 )
 _PARTICLE = r"(?-i:de(?:[ ](?:la|las|los))?|del|y|i|e|da|das|do|dos|van(?:[ ]de[rn])?|von|di|du)"
-#: A name: 1–5 capitalised words on one line, joined by spaces and particles.
-NAME = rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+|(?-i:d)['’])?{_WORD}){{0,4}}"
+# A middle initial between two words ("Ana M. López", "Mehrudin M Thaler"); never first or last.
+_INITIAL = rf"(?-i:{UPPER})\.?[ \t]+"
+#: A name: 1–5 capitalised words on one line, joined by spaces, particles and middle initials.
+NAME = rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+|{_INITIAL}|(?-i:d)['’])?{_WORD}){{0,4}}"
 
 _NB = r"(?<![\p{L}])"  # the trigger starts a word
 # A title starts after a space or an opening mark, so the "D." ending "12345678-D." is not one.
@@ -195,9 +197,11 @@ _HOUSE_NUMBER = (
     r",?[ \t]*(?:(?i:n[º°o]\.?|n[uú]m\.?|n[uú]mero)[ \t]*)?"
     r"(?:\d{1,4}(?:[ \t]?(?-i:[A-Z])(?![\p{L}\d]))?|(?i:s/n))(?![\d\p{L}])"
 )
+# "1º B" reaches detection as "1o B": the gateway folds compatibility characters (NFKC) first.
+_ORDINAL = r"(?:[º°ª]|(?-i:[oa])(?![\p{L}\d]))"
 _UNIT = (
-    r"(?:\d{1,2}[ \t]?[º°ª](?:[ \t]?(?-i:[A-Z])(?![\p{L}]))?"
-    r"|\d{1,2}[º°ª]?[ \t]*(?i:izq(?:uierda|da)?|dcha|derecha|izda|centro|ctro)\.?"
+    r"(?:\d{1,2}[ \t]?" + _ORDINAL + r"(?:[ \t]?(?-i:[A-Z])(?![\p{L}]))?"
+    r"|\d{1,2}" + _ORDINAL + r"?[ \t]*(?i:izq(?:uierda|da)?|dcha|derecha|izda|centro|ctro)\.?"
     r"|(?i:piso|planta|pl\.|puerta|pta\.?|escalera|esc\.?|bloque|blq\.?|portal|local|apto\.?|km)"
     r"[ \t]*(?:\d{1,3}(?:[ \t]?(?-i:[A-Z])(?![\p{L}]))?|(?-i:[A-Z])(?![\p{L}]))"
     r"|(?i:bajo|entresuelo|principal|[aá]tico)(?:[ \t]?(?-i:[A-Z])(?![\p{L}]))?)"
@@ -257,7 +261,11 @@ class AddressRecognizer(AduanaPatternRecognizer):
 
 
 class PostalCodeRecognizer(AduanaPatternRecognizer):
-    """LOCATION: a postal code named as such ("CP 28001", "código postal", "ZIP 62704-1234")."""
+    """LOCATION: a postal code named as such ("CP 28001", "código postal", "ZIP 62704-1234").
+
+    After the label any country's shape is taken: 4 digits (Austria, Switzerland, Australia…), 5,
+    ZIP+4, British and Canadian codes.
+    """
 
     ENTITY = "LOCATION"
     PATTERNS: ClassVar[list[Pattern]] = [
@@ -268,7 +276,7 @@ class PostalCodeRecognizer(AduanaPatternRecognizer):
                  r"post\s?code", r"postal\s+code"],
                 1,
             )
-            + r"(?:\d{5}(?:-\d{4})?|" + _UK_POSTCODE + r")(?![\w-])",
+            + r"(?:\d{4,5}(?:-\d{4})?|" + _UK_POSTCODE + r"|(?-i:[A-Z]\d[A-Z])[ ]?\d(?-i:[A-Z])\d)(?![\w-])",
             0.6,
         ),
     ]

@@ -5,7 +5,8 @@ bank's customer number are both "some letters and digits". What makes them ident
 front ("MRN:", "nº de historia clínica", "número de afiliado"), so each recognizer here is that label
 plus a generic identifier value. Where a real checksum exists (the Spanish CCC bank account) it is
 used instead. Vehicles and devices live in :mod:`recognizers_hipaa_devices`, dates of birth in
-:mod:`recognizers_hipaa_dates`; this module's hook registers them all.
+:mod:`recognizers_hipaa_dates`, names (A) and addresses (B) as English text writes them in
+:mod:`recognizers_en_person` and :mod:`recognizers_en_address`; this module's hook registers them all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .recognizers_common import (
     identifier,
     per_language,
 )
+from .recognizers_en_address import StreetAddressRecognizer, TownInProseRecognizer
+from .recognizers_en_person import DialogueSpeakerRecognizer, EnglishPersonContextRecognizer
 from .recognizers_hipaa_dates import DateOfBirthRecognizer
 from .recognizers_hipaa_devices import (
     ImeiRecognizer,
@@ -217,7 +220,7 @@ class BiometricIdRecognizer(AduanaPatternRecognizer):
 
 @hookimpl(trylast=True)
 def aduana_register_recognizers() -> list[EntityRecognizer]:
-    """Register the HIPAA Safe Harbor recognizers (identifiers, vehicles, devices, dates)."""
+    """Register the HIPAA Safe Harbor recognizers (identifiers, vehicles, devices, dates, names, places)."""
     return per_language(
         (
             MedicalRecordNumberRecognizer,
@@ -232,5 +235,9 @@ def aduana_register_recognizers() -> list[EntityRecognizer]:
             ImeiRecognizer,
             SerialNumberRecognizer,
             DateOfBirthRecognizer,
+            StreetAddressRecognizer,
+            TownInProseRecognizer,
+            EnglishPersonContextRecognizer,
+            DialogueSpeakerRecognizer,
         )
     )

@@ -2,7 +2,8 @@
 
 Registered by :mod:`recognizers_hipaa`. Presidio's ``DateRecognizer`` covers ISO and numeric
 formats; this one adds day-first Spanish numeric dates, ``3 de marzo de 1985``, ``March 3, 1985`` and
-``3 March 1985``, and drops impossible calendar dates ("31/02/1985").
+``3 March 1985``, ISO timestamps with their time (``2000-06-16 01:27:32.192755``; Presidio stops at
+the date and leaves the time), and drops impossible calendar dates ("31/02/1985").
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ _B = r"(?<![\p{L}\d/.\-])"  # not inside a longer token
 _E = r"(?![\p{L}\d]|[/\-]\d|\.\d)"
 _NUMBER = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]+")
+_ISO = re.compile(r"\d{4}-")
 
 
 class DateOfBirthRecognizer(AduanaPatternRecognizer):
@@ -72,6 +74,13 @@ class DateOfBirthRecognizer(AduanaPatternRecognizer):
             _B + rf"{_DAY}{_ORD}[ \t]+de[ \t]+{_ES_MONTH}(?![\p{{L}}])",
             0.3,
         ),
+        Pattern(
+            "ISO date and time (seconds, fractions, zone)",
+            r"(?<![\p{L}\d/.\-])" + _YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[T ]"
+            r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?(?:Z|[+\-]\d{2}:?\d{2})?"
+            r"(?![\p{L}\d])",
+            0.6,
+        ),
         Pattern("English month-first date", _B + rf"{_EN_MONTH}[ \t]+{_DAY}{_ORD},?[ \t]+{_YEAR}" + _E, 0.7),
         Pattern(
             "English day-first date",
@@ -87,6 +96,8 @@ class DateOfBirthRecognizer(AduanaPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool | None:
         """Drop dates that do not exist in the calendar, in either day/month order."""
         numbers = [int(n) for n in _NUMBER.findall(pattern_text)]
+        if _ISO.match(pattern_text):
+            return not _exists(numbers[0], numbers[1], numbers[2])
         month_names = [MONTHS[w] for w in _WORD.findall(pattern_text.lower()) if w in MONTHS]
         if month_names:
             day, month = numbers[0], month_names[0]

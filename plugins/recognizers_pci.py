@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 _CARD_WORDS = [
     r"tarjetas?", r"card", r"credit\s+card", r"debit\s+card", r"visa", r"mastercard", r"maestro",
-    r"amex", r"american\s+express", r"pan", r"n[º°]\s+de\s+tarjeta",
+    r"amex", r"american\s+express", r"pan", r"n[º°]\s+de\s+tarjeta", r"cc", r"cc\s+(?:no|number|#)",
 ]
 # A PAN does not continue a longer number (no digit group right before it), is not a field of
 # track data (after "^" or "="), and is not an IMEI (a 15-digit Luhn number too).

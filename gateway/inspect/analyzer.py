@@ -74,19 +74,19 @@ def english_ner_recognizer(entities: Sequence[str]) -> EntityRecognizer:
     from presidio_analyzer import RecognizerResult
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-    class EnglishNerRecognizer(SpacyRecognizer):  # type: ignore[misc]
+    class EnglishNerRecognizer(SpacyRecognizer):
         """Presidio's spaCy recognizer plus full names the small model calls organizations."""
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
             results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
             if "PERSON" not in entities or not nlp_artifacts:
                 return results
+            metadata = {RecognizerResult.RECOGNIZER_NAME_KEY: str(getattr(self, "name", "")),
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: str(self.id)}
             for ent in nlp_artifacts.entities:
                 if ent.label_ == "ORGANIZATION" and looks_like_full_name(ent.text):
-                    results.append(RecognizerResult(
-                        "PERSON", ent.start_char, ent.end_char, ORG_AS_PERSON_SCORE,
-                        recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                              RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+                    results.append(RecognizerResult("PERSON", ent.start_char, ent.end_char, ORG_AS_PERSON_SCORE,
+                                                    recognition_metadata=dict(metadata)))
             return results
 
     return EnglishNerRecognizer(supported_language="en", supported_entities=list(entities))

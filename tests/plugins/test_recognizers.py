@@ -179,9 +179,12 @@ PATHOLOGICAL = {
 @pytest.mark.parametrize("name", PATHOLOGICAL)
 def test_pathological_input_is_analysed_quickly(name: str) -> None:
     text = PATHOLOGICAL[name]
+    seen: set[type] = set()
     for recognizer in all_recognizers():
-        if recognizer.supported_language != "es":
+        if type(recognizer) in seen:  # one instance per class: both share their compiled patterns
             continue
+        seen.add(type(recognizer))
+        recognizer.analyze("warm-up: compiles the patterns", recognizer.supported_entities, None)
         started = time.perf_counter()
         recognizer.analyze(text, recognizer.supported_entities, None)
         assert time.perf_counter() - started < 2.0, recognizer.name
