@@ -144,6 +144,14 @@ class LoggingConfig(_Model):
     file: str | None = None
 
 
+class LifecycleConfig(_Model):
+    """Retention and contract exit (docs/lifecycle.md)."""
+
+    #: How often the gateway applies the contracts' retention periods (``aduana sweep`` does it on
+    #: demand). ``0`` turns the in-server sweeper off.
+    sweep_interval_seconds: Annotated[float, Field(ge=0)] = 3600.0
+
+
 class Config(_Model):
     """The whole configuration file."""
 
@@ -152,6 +160,7 @@ class Config(_Model):
     keys: KeysConfig = KeysConfig()
     inspection: InspectionConfig = InspectionConfig()
     logging: LoggingConfig = LoggingConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
     #: Extra plugin modules to load (installed packages register through the ``aduana`` entry points).
     plugins: tuple[str, ...] = ()
     #: Extra folders holding policy pack YAML files (relative to the config file).

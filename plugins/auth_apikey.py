@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from gateway.credentials import Credentials
 from gateway.errors import AuthenticationError
 from gateway.hookspecs import hookimpl
+from gateway.lifecycle.state import ended_credential
 from gateway.proxy.message import Principal
 
 
@@ -21,5 +22,9 @@ def aduana_authenticate(
         return None
     credential = credentials.verify(presented.strip())
     if credential is None:
+        # A key of a terminated contract is refused as such (403 contract_terminated), not as unknown.
+        ended = ended_credential(credentials, presented.strip())
+        if ended is not None:
+            raise ended
         raise AuthenticationError("unknown or revoked API key")
     return Principal(contract=credential.contract, credential_id=credential.key_id)

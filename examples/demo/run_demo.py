@@ -152,6 +152,57 @@ def show_ticket(before: dict[str, Any], after: dict[str, Any]) -> None:
     console.print(table)
 
 
+def terminate_contract(gw: str, key: str, token: str) -> None:
+    """6. The contract ends: access revoked, tokens handed over to the company, data destroyed, certified."""
+    step("6. The contract ends: data destroyed, a signed certificate issued")
+    private, public = STATE / "company-handover-private.pem", STATE / "company-handover-public.pem"
+    bundle, certificate = STATE / "acme-support.handover", STATE / "acme-support.certificate.json"
+    aduana("handover", "keygen", "--private-out", str(private), "--public-out", str(public))
+    console.print("  the company made a key pair for the handover (its private key stays with the company)")
+    done = aduana("contract", "terminate", "acme-support", "--yes", "--handover-to", str(public), "--handover-out",
+                  str(bundle), "--certificate-out", str(certificate), capture=True)
+    for line in done.splitlines():
+        if line.startswith("  done:"):
+            console.print(f"  [dim]{line.strip()}[/]")
+    cert = json.loads(certificate.read_text(encoding="utf-8"))
+    destroyed = cert["destroyed"]
+    table = Table("destruction certificate", "", width=110)
+    for label, value in (
+        ("contract / vendor", f"{cert['contract']} / {cert['vendor']}"),
+        ("terminated at", cert["time"]),
+        ("API keys revoked", ", ".join(cert["revoked"]["credential_ids"])),
+        ("keys destroyed", "\n".join(f"{k['key_id']} ({k['purpose']} key, version {k['version']})"
+                                      for k in destroyed["keys"])),
+        ("vault entries destroyed", str(destroyed["records"]["vault"])),
+        ("handed over to the company",
+         f"{cert['handover']['entries']} entries, encrypted to key {cert['handover']['recipient']}"),
+        ("audit records kept (no values)", str(cert["retained"]["audit_records"])),
+        ("audit head at that moment", f"record {cert['audit_head']['seq']}, hash {cert['audit_head']['hash'][:24]}…"),
+        ("policy", ", ".join(f"{p['name']} {p['version']}" for p in cert["policy"]["packs"])),
+        ("signed by audit key", cert["key_id"]),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+    env = {**os.environ, "ADUANA_CONFIG": str(STATE / "aduana.yaml")}
+    for what, extra in (("offline, with the audit public key", ["--public-key", str(STATE / "audit-public.pem")]),
+                        ("against the store: none of those keys or entries exists", ["--store"])):
+        result = subprocess.run([*ADUANA, "contract", "verify-certificate", str(certificate), *extra],
+                                capture_output=True, text=True, env=env)
+        for line in result.stdout.strip().splitlines():
+            console.print(f"  [dim]{line}[/]")
+        expect(result.returncode == 0, f"the certificate verifies {what}")
+    status, _, body = http("GET", f"{gw}/helpdesk/api/tickets/1004", key=key)
+    reason = body.get("error", {}).get("reason") if isinstance(body, dict) else None
+    expect(status == 403 and reason == "contract_terminated",
+           f"the vendor's next request is refused: HTTP {status} {reason}")
+    table_out = aduana("handover", "open", str(bundle), "--private-key", str(private), capture=True)
+    entries = {e["token"]: e["value"] for e in (json.loads(line) for line in table_out.splitlines() if line.strip())}
+    expect(len(entries) == cert["handover"]["entries"],
+           f"with its private key the company can still read all {len(entries)} of the vendor's old tokens")
+    if token in entries:
+        console.print(f"  e.g. the token {token} in the vendor's old reply stands for {entries[token]}")
+
+
 def main() -> int:
     if STATE.exists():
         shutil.rmtree(STATE)
@@ -259,6 +310,8 @@ def main() -> int:
                           str(r.get("path_template")), str(r.get("decision")), str(r.get("reason")), ents or "-")
         console.print(table)
         console.print("  (records hold types and counts, never values)")
+
+        terminate_contract(gw, key, token)
     finally:
         for proc in reversed(procs):
             proc.terminate()

@@ -21,9 +21,22 @@ def main() -> None:
 
 
 def _register() -> None:
-    from gateway.cli import admin, audit, config_cmd, keys, plugins, policy, serve, store, vendor
+    from gateway.cli import (
+        admin,
+        audit,
+        config_cmd,
+        contract,
+        handover,
+        keys,
+        plugins,
+        policy,
+        serve,
+        store,
+        sweep,
+        vendor,
+    )
 
-    for module in (admin, audit, config_cmd, keys, plugins, policy, serve, store, vendor):
+    for module in (admin, audit, config_cmd, contract, handover, keys, plugins, policy, serve, store, sweep, vendor):
         main.add_command(module.command)
 
 
