@@ -63,6 +63,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "gateway.plugins.content_json",
     "gateway.plugins.content_text",
     "gateway.plugins.content_form",
+    "gateway.plugins.content_email",
+    "gateway.plugins.content_csv",
     "gateway.plugins.auth_apikey",
     "gateway.plugins.keyprovider_file",
     "gateway.plugins.keyprovider_env",

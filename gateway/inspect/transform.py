@@ -142,6 +142,9 @@ def protect_parts(
     for i, part in enumerate(parts):
         if part.skip:
             continue
+        if part.meta.get("kind") == "attachment" and not part.text:
+            _attachment(part, policy, outcome)
+            continue
         rule = policy.field_rule(part.path, part.key)
         if rule is not None:
             if rule.action == "never_inspect":
@@ -183,6 +186,17 @@ def protect_parts(
             out.append(text[cursor:])
             part.replacement = "".join(out)
     return outcome
+
+
+def _attachment(part: Part, policy: EffectivePolicy, outcome: Outcome) -> None:
+    """A non-text attachment cannot be inspected: it passes only if the policy passes its type uninspected,
+    refuses the message if the policy blocks its type, and is otherwise stripped (replaced by a note)."""
+    disposition = policy.content_disposition(part.meta.get("content_type", "application/octet-stream"))
+    if disposition == "block":
+        raise PolicyBlockedError("attachment type blocked", reason="attachment_blocked")
+    if disposition != "pass":
+        part.drop = True
+        outcome.count("ATTACHMENT", "drop")
 
 
 def _apply(actions: Mapping[str, Action], name: str, value: str, finding: Finding,

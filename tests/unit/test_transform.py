@@ -113,3 +113,18 @@ def test_text_already_tokenized_is_not_analyzed_again() -> None:
 def test_json_numbers_and_booleans_are_not_analyzed() -> None:
     pol = policy(entities={"DATE_TIME": "tokenize"})
     assert plan_detection([Part("$.id", "7001", key="id", meta={"scalar": "json"})], pol) == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [("application/pdf", "strip"), ("image/png", "block"), ("application/zip", "pass")],
+)
+def test_non_text_attachments_follow_the_policy(vault: Vault, content_type: str, expected: str) -> None:
+    pol = policy(content_types={"inspect": ["application/pdf"], "block": ["image/*"], "pass": ["application/zip"]})
+    part = Part("attachment:1:x", "", meta={"kind": "attachment", "content_type": content_type, "filename": "x"})
+    if expected == "block":
+        with pytest.raises(PolicyBlockedError):
+            protect_parts([part], {}, pol, ACTIONS, VaultContext(vault, "a"))
+        return
+    protect_parts([part], {}, pol, ACTIONS, VaultContext(vault, "a"))
+    assert part.drop is (expected == "strip")
