@@ -1,8 +1,11 @@
 """Vendor API keys: issued once, stored only as a keyed hash, revocable.
 
 A key is ``adu_<key id>_<secret>``. The store holds the key id, the contract and
-HMAC-SHA256(credential key, secret), where the credential key is derived from the master key: a copy of
-the store alone cannot be used to check guesses. Verification compares hashes in constant time.
+HMAC-SHA256(credential key, secret). The credential key lives in the key ring (contract ``_credentials``,
+purpose ``hmac``), wrapped by the master key like every other key, so a copy of the store alone cannot be
+used to check guesses and ``aduana keys rotate-master`` keeps every issued key valid. Its first version is
+derived from the master key (``derive(master, "credentials")``), which is what stores made before the
+key ring held it used: keys issued then stay valid. Verification compares hashes in constant time.
 """
 
 from __future__ import annotations
@@ -12,9 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.keys.crypto import constant_time_equal, derive, mac
+from gateway.keys.keyring import KeyRing
 from gateway.store.base import Database
 
 PREFIX = "adu_"
+CREDENTIALS_CONTRACT = "_credentials"
+CREDENTIALS_PURPOSE = "hmac"
+
+
+def _first_key(master: bytes) -> bytes:
+    return derive(master, "credentials")
 
 
 @dataclass(frozen=True)
@@ -26,21 +36,30 @@ class Credential:
 
 
 class Credentials:
-    def __init__(self, db: Database, master_key: bytes) -> None:
+    """Issue, verify and revoke vendor keys. ``keys`` is the process's key ring (or a master key, from
+    which a ring over ``db`` is made)."""
+
+    def __init__(self, db: Database, keys: KeyRing | bytes) -> None:
         self._db = db
-        self._key = derive(master_key, "credentials")
+        self._ring = keys if isinstance(keys, KeyRing) else KeyRing(db, keys)
+
+    def ensure_key(self) -> str:
+        """Make sure the credential key exists in the ring (before a master rotation); return its version."""
+        return str(self._ring.current(CREDENTIALS_CONTRACT, CREDENTIALS_PURPOSE, initial=_first_key)[0])
 
     def _hash(self, secret: str) -> bytes:
-        return mac(self._key, "aduana-credential-v1", secret)
+        _, key = self._ring.current(CREDENTIALS_CONTRACT, CREDENTIALS_PURPOSE, initial=_first_key)
+        return mac(key, "aduana-credential-v1", secret)
 
     def issue(self, contract: str) -> tuple[str, str]:
         """Create a key for ``contract``; return (key id, the full key). The key is never stored."""
         key_id = "k_" + secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
+        secret_hash = self._hash(secret)  # before the transaction: it may create the credential key
         with self._db.transaction(write=True) as tx:
             tx.execute(
                 "INSERT INTO credentials (key_id, contract, secret_hash, created_at) VALUES (?, ?, ?, ?)",
-                (key_id, contract, self._hash(secret), datetime.now(UTC).isoformat()),
+                (key_id, contract, secret_hash, datetime.now(UTC).isoformat()),
             )
         return key_id, f"{PREFIX}{key_id}_{secret}"
 

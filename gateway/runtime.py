@@ -1,8 +1,9 @@
 """The long-lived parts one gateway process (or one CLI command) works with, opened from the config.
 
 ``open_runtime`` is the single place that turns a config into an open store, a checked key ring and a
-loaded plugin manager, in an order that fails before anything is written: keys are checked before any
-table is touched.
+loaded plugin manager, in an order that fails before anything is written: the master key is read before
+the store is opened, a missing SQLite file is not created, the schema and the keys are checked by
+reading only. A wrong or missing key therefore stops start-up with a clear error and changes nothing.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ def key_provider(config: Config, plugins: Plugins) -> KeyProvider:
 def open_runtime(config: Config, *, plugins: Plugins | None = None, check_schema: bool = True) -> Runtime:
     """Open store and keys for ``config``; raise a clear error and touch nothing if either is wrong."""
     plugins = plugins or load_plugins(config.plugins)
-    master = key_provider(config, plugins).master_key()
-    db = open_database(config.store_url)
+    provider = key_provider(config, plugins)
+    master = provider.master_key()
+    db = open_database(config.store_url, create=not check_schema)
     try:
         if check_schema:
             check_current(db)
-        keyring = KeyRing(db, master)
+        # The provider is re-read only when the store's master changed under a running gateway.
+        keyring = KeyRing(db, master, source=provider.master_key)
         if check_schema:
             keyring.check()
     except BaseException:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -31,9 +33,17 @@ class Database(Protocol):
     dialect: str  # "sqlite" or "postgresql"
     url: str
 
-    def transaction(self, *, write: bool = False) -> AbstractContextManager[Transaction]:
+    def transaction(self, *, write: bool = False, durable: bool = True) -> AbstractContextManager[Transaction]:
         """Open a transaction. ``write=True`` takes the write lock up front (SQLite ``BEGIN IMMEDIATE``),
-        so read-then-write sequences such as appending to the audit chain cannot interleave."""
+        so read-then-write sequences such as appending to the audit chain cannot interleave.
+
+        ``durable=False`` lets the commit return before it reaches the disk (SQLite ``synchronous=NORMAL``
+        in WAL mode, PostgreSQL ``synchronous_commit=off``). The commit is still atomic and ordered: a
+        power loss can only drop the newest such commits, and the next durable commit on the store
+        makes every earlier one durable too (both logs are flushed sequentially). Use it only where a
+        durable commit follows before anything depends on the row — the vault's inserts, which the
+        request's audit record (always durable) follows before the response is released.
+        """
         ...
 
     def files(self) -> list[str]:
@@ -47,14 +57,37 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
-def open_database(url: str) -> Database:
-    """Open the store named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
+def lock_id(name: str) -> int:
+    """A stable signed 64-bit number for a named lock (PostgreSQL advisory locks take a bigint)."""
+    return int.from_bytes(hashlib.sha256(b"aduana-lock-v1\n" + name.encode()).digest()[:8], "big", signed=True)
+
+
+def serialize(db: Database, tx: Transaction, name: str) -> None:
+    """Serialize ``tx`` with every other transaction that calls this with the same ``name``.
+
+    SQLite's write transactions are already exclusive (``BEGIN IMMEDIATE``); on PostgreSQL this takes a
+    transaction-scoped advisory lock, released at commit or rollback.
+    """
+    if db.dialect == "postgresql":
+        tx.fetchone("SELECT pg_advisory_xact_lock(?)", (lock_id(name),))
+
+
+def describe_url(url: str) -> str:
+    """The store URL without a password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def open_database(url: str, *, create: bool = True) -> Database:
+    """Open the store named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``).
+
+    ``create=False`` refuses to create a SQLite file that does not exist yet (start-up must not write).
+    """
     if url.startswith("sqlite:///"):
         from gateway.store.sqlite import SqliteDatabase
 
-        return SqliteDatabase(url)
+        return SqliteDatabase(url, create=create)
     if url.startswith(("postgresql://", "postgres://")):
         from gateway.store.postgres import PostgresDatabase
 
         return PostgresDatabase(url)
-    raise ValueError(f"unsupported store URL {url!r}: expected sqlite:///PATH or postgresql://…")
+    raise ValueError(f"unsupported store URL {describe_url(url)!r}: expected sqlite:///PATH or postgresql://…")

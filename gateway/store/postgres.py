@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,9 +12,10 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from gateway.errors import StoreError
-from gateway.store.base import Row
+from gateway.store.base import Row, describe_url
 
 _PLACEHOLDER = re.compile(r"\?")
+_cursor_names = itertools.count(1)
 
 
 def _pg(sql: str) -> str:
@@ -26,20 +28,21 @@ class _PgTx:
         self._conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cur = self._conn.execute(_pg(sql), tuple(params))  # type: ignore[call-overload]
+        cur = self._conn.execute(_pg(sql), tuple(params))
         return int(cur.rowcount)
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row = self._conn.execute(_pg(sql), tuple(params)).fetchone()  # type: ignore[call-overload]
+        row = self._conn.execute(_pg(sql), tuple(params)).fetchone()
         return _plain(row) if row is not None else None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return [_plain(r) for r in self._conn.execute(_pg(sql), tuple(params)).fetchall()]  # type: ignore[call-overload]
+        return [_plain(r) for r in self._conn.execute(_pg(sql), tuple(params)).fetchall()]
 
     def iterate(self, sql: str, params: Sequence[Any] = (), batch: int = 500) -> Iterator[Row]:
-        with self._conn.cursor(name="aduana_iter") as cur:
+        # Server-side cursor names are per connection; a counter lets several streams interleave.
+        with self._conn.cursor(name=f"aduana_iter_{next(_cursor_names)}") as cur:
             cur.itersize = batch
-            cur.execute(_pg(sql), tuple(params))  # type: ignore[call-overload]
+            cur.execute(_pg(sql), tuple(params))
             for row in cur:
                 yield _plain(row)
 
@@ -55,19 +58,26 @@ class PostgresDatabase:
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, max_size: int = 8) -> None:
+    def __init__(self, url: str, *, max_size: int = 8, connect_timeout: float = 10.0) -> None:
         self.url = url
+        self._pool = ConnectionPool(url, min_size=1, max_size=max_size, open=False,
+                                    kwargs={"autocommit": False}, timeout=connect_timeout,
+                                    name="aduana-store")
         try:
-            self._pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True,
-                                        kwargs={"autocommit": False}, timeout=10)
-            self._pool.wait(timeout=10)
+            self._pool.open(wait=True, timeout=connect_timeout)
         except Exception as exc:
-            raise StoreError(f"cannot connect to PostgreSQL: {type(exc).__name__}") from exc
+            self._pool.close()  # stop the pool's reconnect workers: start-up has failed
+            raise StoreError(
+                f"cannot connect to the PostgreSQL store {describe_url(url)}: {type(exc).__name__}"
+            ) from exc
 
     @contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[_PgTx]:
+    def transaction(self, *, write: bool = False, durable: bool = True) -> Iterator[_PgTx]:
         try:
             with self._pool.connection() as conn, conn.transaction():
+                if not durable:
+                    # Ordered in the WAL like any commit; the next synchronous commit flushes it too.
+                    conn.execute("SET LOCAL synchronous_commit TO OFF")
                 yield _PgTx(conn)
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL store: {type(exc).__name__}: {exc}") from exc
@@ -80,7 +90,10 @@ class PostgresDatabase:
         # page scan holds no copy.
         with self._pool.connection() as conn:
             conn.autocommit = True
-            conn.execute("VACUUM")
+            try:
+                conn.execute("VACUUM")
+            finally:
+                conn.autocommit = False
 
     def close(self) -> None:
         self._pool.close()

@@ -45,9 +45,11 @@ class SqliteDatabase:
 
     dialect = "sqlite"
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, create: bool = True) -> None:
         self.url = url
         self.path = Path(url.removeprefix("sqlite:///"))
+        if not create and not self.path.is_file():
+            raise StoreError(f"there is no store at {self.path}: create it with `aduana store migrate`")
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -74,11 +76,16 @@ class SqliteDatabase:
         return conn
 
     @contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[_SqliteTx]:
+    def transaction(self, *, write: bool = False, durable: bool = True) -> Iterator[_SqliteTx]:
         conn = self._connect()
         try:
+            if not durable:
+                # WAL + NORMAL: the commit is atomic but not yet synced; the next FULL commit syncs
+                # the WAL, which holds this one too (see Database.transaction).
+                conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.Error as exc:
+            self._restore_sync(conn, durable)
             raise StoreError(f"cannot begin a transaction on {self.path}: {exc}") from exc
         try:
             yield _SqliteTx(conn)
@@ -87,6 +94,7 @@ class SqliteDatabase:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            self._restore_sync(conn, durable)
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"SQLite store {self.path}: {exc}") from exc
             raise
@@ -98,6 +106,16 @@ class SqliteDatabase:
             except sqlite3.Error:
                 pass
             raise StoreError(f"commit failed on {self.path}: {exc}") from exc
+        finally:
+            self._restore_sync(conn, durable)
+
+    @staticmethod
+    def _restore_sync(conn: sqlite3.Connection, durable: bool) -> None:
+        if not durable:
+            try:
+                conn.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error:  # the connection is broken; the next use reports it
+                pass
 
     def files(self) -> list[str]:
         base = str(self.path)

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from yarl import URL
+
 from harness import HELPDESK_TOKEN, GatewayHarness, bearer, gateway_config, start_helpdesk
 from helpdesk import RECEIVED, make_ticket
 from helpdesk.app import STORE
