@@ -4,37 +4,169 @@ Presidio and spaCy are synchronous and CPU-bound; running them on the event loop
 other request (health checks included). Each worker loads the plugins' recognizers and the spaCy model
 once at start. A call that exceeds its time budget fails closed and the pool is replaced, so a hung
 worker cannot keep a slot.
+
+Inside a worker, one call carries every text of one message. spaCy is most of the cost (measured in
+``docs/performance.md``), so the worker:
+
+1. runs only the spaCy components some recognizer reads: the dependency parser never (Presidio reads
+   tokens, lemmas and entities; no recognizer reads dependencies, sentences or noun chunks), the
+   named-entity recognizer only for languages that have an NER recognizer (a ``SpacyRecognizer``);
+2. analyzes each distinct text of a message once (a ticket repeats its agents' names and statuses);
+3. runs spaCy over all the texts of a message in batches (``nlp.pipe``) before the recognizers ask for
+   them one by one: batched, the model's matrix work is several times cheaper per text.
+
+None of this changes what is found: the same model computes the same annotations (checked on the
+accuracy and performance corpora, see ``docs/performance.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from gateway.errors import InspectionError, InspectionTimeout, PluginError
 from gateway.inspect.analyzer import Analyzer, DetectRequest, RecognizerFailure
 from gateway.inspect.findings import Finding
 
+#: spaCy components whose output no recognizer reads.
+UNUSED_COMPONENTS = ("parser",)
+#: Texts per ``nlp.pipe`` batch.
+PIPE_BATCH = 64
+#: Characters prefetched at once: bounds the spaCy documents a worker holds for one huge message.
+PREFETCH_CHARS = 256 * 1024
+
 _WORKER_ANALYZER: Analyzer | None = None
+_WORKER_PREFETCH: Prefetch | None = None
+
+
+class Prefetch:
+    """Answers the NLP engine's per-text calls from documents computed in batches by ``nlp.pipe``.
+
+    Presidio's ``AnalyzerEngine.analyze`` asks its NLP engine for one text at a time. :meth:`fill`
+    processes a whole message's texts in one ``pipe`` run; the engine's ``process_text`` then finds each
+    one ready. A text that was not prefetched (or a call outside :meth:`fill`/:meth:`clear`) is processed
+    as before, so correctness never depends on the prefetch.
+    """
+
+    def __init__(self, nlp_engine: Any) -> None:
+        self._engine = nlp_engine
+        self._process_text = nlp_engine.process_text
+        self._ready: dict[tuple[str, str], Any] = {}
+        nlp_engine.process_text = self.process_text  # an instance attribute shadows the method
+
+    def process_text(self, text: str, language: str) -> Any:
+        artifacts = self._ready.get((language, text))
+        return artifacts if artifacts is not None else self._process_text(text, language)
+
+    def fill(self, texts: Sequence[tuple[str, str]]) -> None:
+        """Compute the NLP artifacts of (text, language) pairs, one ``pipe`` run per language."""
+        by_language: dict[str, list[str]] = {}
+        for text, language in texts:
+            if (language, text) not in self._ready:
+                by_language.setdefault(language, []).append(text)
+        for language, batch in by_language.items():
+            for text, artifacts in self._engine.process_batch(list(dict.fromkeys(batch)), language,
+                                                              batch_size=PIPE_BATCH):
+                self._ready[(language, text)] = artifacts
+
+    def clear(self) -> None:
+        self._ready.clear()
+
+
+def tune(analyzer: Analyzer) -> dict[str, tuple[str, ...]]:
+    """Disable the spaCy components nothing reads (rules in the module doc); return them per language."""
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    models = getattr(analyzer.engine.nlp_engine, "nlp", None)
+    if not isinstance(models, dict):
+        return {}
+    ner_languages = {r.supported_language for r in analyzer.engine.registry.recognizers
+                     if isinstance(r, SpacyRecognizer)}
+    # One spaCy pipeline may serve several languages: it keeps NER if any of them needs it.
+    needs_ner = {id(nlp) for lang, nlp in models.items() if lang in ner_languages}
+    disabled: dict[str, tuple[str, ...]] = {}
+    for lang, nlp in models.items():
+        off = [c for c in UNUSED_COMPONENTS if c in nlp.pipe_names]
+        if id(nlp) not in needs_ner and "ner" in nlp.pipe_names:
+            off.append("ner")
+        for component in off:
+            nlp.disable_pipe(component)
+        disabled[lang] = tuple(c for c in nlp.disabled if c in (*UNUSED_COMPONENTS, "ner"))
+    return disabled
+
+
+def load_worker_analyzer(plugin_modules: Sequence[str] = ()) -> tuple[Analyzer, Prefetch | None]:
+    """An analyzer set up as the workers run it: tuned pipelines and the batch prefetch installed."""
+    analyzer = Analyzer.from_plugins(plugin_modules)
+    tune(analyzer)
+    nlp_engine = analyzer.engine.nlp_engine
+    prefetch = Prefetch(nlp_engine) if hasattr(nlp_engine, "process_batch") else None
+    return analyzer, prefetch
 
 
 def _init_worker(plugin_modules: tuple[str, ...]) -> None:
-    global _WORKER_ANALYZER
+    global _WORKER_ANALYZER, _WORKER_PREFETCH
     # A worker must not inherit the parent's signal handling for Ctrl-C: the parent shuts it down.
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_ANALYZER = Analyzer.from_plugins(plugin_modules)
+    _WORKER_ANALYZER, _WORKER_PREFETCH = load_worker_analyzer(plugin_modules)
+    # The model and the recognizers live as long as the worker: keep the collector from rescanning them.
+    gc.freeze()
+
+
+def _key(req: DetectRequest) -> tuple[object, ...]:
+    return req.text, req.language, req.entities, tuple(sorted(req.thresholds.items()))
+
+
+def _chunks(requests: Sequence[DetectRequest], limit: int) -> Iterator[Sequence[DetectRequest]]:
+    start, size = 0, 0
+    for i, req in enumerate(requests):
+        size += len(req.text)
+        if size >= limit:
+            yield requests[start:i + 1]
+            start, size = i + 1, 0
+    if start < len(requests):
+        yield requests[start:]
+
+
+def analyze_message(analyzer: Analyzer, prefetch: Prefetch | None,
+                    requests: Sequence[DetectRequest]) -> list[list[Finding]]:
+    """Findings for each request, in order: each distinct request analyzed once, spaCy run in batches."""
+    distinct: dict[tuple[object, ...], int] = {}
+    firsts: list[DetectRequest] = []
+    index = []
+    for req in requests:
+        key = _key(req)
+        if key not in distinct:
+            distinct[key] = len(firsts)
+            firsts.append(req)
+        index.append(distinct[key])
+    supported = getattr(analyzer, "supported", None)
+    results: list[list[Finding]] = []
+    for chunk in _chunks(firsts, PREFETCH_CHARS):
+        if prefetch is not None:
+            # Only the texts the analyzer will send to spaCy: not blank, some entity it can find there.
+            prefetch.fill([(r.text, r.language) for r in chunk if r.text.strip() and (
+                supported is None or any(e in supported.get(r.language, ()) for e in r.entities))])
+        try:
+            results += analyzer.analyze(chunk)
+        finally:
+            if prefetch is not None:
+                prefetch.clear()
+    return [list(results[i]) for i in index]
 
 
 def _run(requests: Sequence[DetectRequest]) -> list[list[Finding]]:
     if _WORKER_ANALYZER is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("analyzer not loaded in this worker")
-    return _WORKER_ANALYZER.analyze(requests)
+    return analyze_message(_WORKER_ANALYZER, _WORKER_PREFETCH, requests)
 
 
 def _ping() -> int:

@@ -1,0 +1,95 @@
+"""Check that the workers' speed-ups change no finding: tuned vs plain analyzer, text by text.
+
+The workers (``gateway/inspect/detect.py``) disable spaCy components nothing reads, analyze each
+distinct text of a message once, and run spaCy in batches. This script runs the same requests through
+a plain ``Analyzer.analyze`` and through ``analyze_message`` on the tuned analyzer, and lists every
+text whose findings (type, start, end, score) differ. Findings that differ only in the name of the
+recognizer are counted apart: when two recognizers report the same span, type and score, Presidio
+keeps one of them arbitrarily. Inputs: the performance corpus (every size class, as the gateway plans it
+under ``gdpr`` + ``hipaa`` + ``pci-dss``) and the accuracy benchmark's English corpus (one message of all
+its texts, language detected per text).
+
+    .venv/bin/python bench/perf/check_equivalence.py [--limit N]
+
+Exit status 0 when every finding is the same, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from corpus import generate  # noqa: E402
+from profile_worker import PACKS, detect_requests  # noqa: E402
+
+import gateway  # noqa: E402, F401  (keeps tldextract offline; must come before presidio)
+
+
+def accuracy_requests(limit: int | None) -> list[Any]:
+    """The accuracy corpus's texts as DetectRequests under the benchmark's packs (one message)."""
+    from gateway.inspect.analyzer import DetectRequest
+    from gateway.inspect.language import detect_language
+    from gateway.inspect.normalize import normalize
+    from gateway.pluginmanager import load_plugins
+    from gateway.policy.loader import PackLibrary
+
+    policy = PackLibrary(load_plugins(entry_points=False).policy_packs()).effective(list(PACKS))
+    thresholds = {t: r.min_score for t, r in policy.entities.items()}
+    path = ROOT / "bench" / "accuracy" / "corpus_en.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = []
+    for row in rows[:limit]:
+        text = normalize(row["text"]).text
+        out.append(DetectRequest(text, detect_language(text, policy.languages), tuple(policy.entity_types),
+                                 thresholds))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--limit", type=int, help="Only the first N bodies per size class and N accuracy texts.")
+    args = parser.parse_args()
+
+    from gateway.inspect.analyzer import Analyzer
+    from gateway.inspect.detect import analyze_message, load_worker_analyzer
+
+    plain = Analyzer.from_plugins()
+    tuned, prefetch = load_worker_analyzer()
+    messages: list[tuple[str, list[Any]]] = []
+    for label, bodies in generate().items():
+        for i, (_, requests) in enumerate(detect_requests(bodies[:args.limit])):
+            messages.append((f"perf {label} body {i}", requests))
+    messages.append(("accuracy corpus_en", accuracy_requests(args.limit)))
+    texts = differ = tie_breaks = 0
+
+    def core(findings: list[Any]) -> list[tuple[str, int, int, float]]:
+        return [(f.entity_type, f.start, f.end, f.score) for f in findings]
+
+    for name, requests in messages:
+        expected = plain.analyze(requests)
+        got = analyze_message(tuned, prefetch, requests)
+        for req, a, b in zip(requests, expected, got, strict=True):
+            texts += 1
+            if a != b and core(a) == core(b):
+                tie_breaks += 1
+            elif a != b:
+                differ += 1
+                only_plain = sorted(set(a) - set(b), key=lambda f: f.start)
+                only_tuned = sorted(set(b) - set(a), key=lambda f: f.start)
+                print(f"{name} [{req.language}]: plain only "
+                      f"{[(f.entity_type, req.text[f.start:f.end], round(f.score, 2)) for f in only_plain]}, "
+                      f"tuned only {[(f.entity_type, req.text[f.start:f.end], round(f.score, 2)) for f in only_tuned]}")
+    print(f"{texts} texts compared, {differ} with different findings "
+          f"({tie_breaks} more where only the recognizer's name of a tied finding differs)")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
