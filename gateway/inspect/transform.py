@@ -139,6 +139,7 @@ def protect_parts(
     Unknown action names fail closed (block).
     """
     outcome = Outcome()
+    known = _known_values(parts, findings, policy)
     for i, part in enumerate(parts):
         if part.skip:
             continue
@@ -164,7 +165,7 @@ def protect_parts(
             else:
                 part.replacement = str(result)
             continue
-        part_findings = findings.get(i, ())
+        part_findings = [*findings.get(i, ()), *_echoes(part.text, known)]
         if not part_findings:
             continue
         out: list[str] = []
@@ -186,6 +187,53 @@ def protect_parts(
             out.append(text[cursor:])
             part.replacement = "".join(out)
     return outcome
+
+
+#: A value protected somewhere in a message is looked for everywhere else in it from this length on.
+_ECHO_MIN = 4
+
+
+def _known_values(parts: Sequence[Part], findings: Mapping[int, Sequence[Finding]],
+                  policy: EffectivePolicy) -> dict[str, str]:
+    """Values this message protects (by field rule or finding), casefolded → entity type.
+
+    The same value elsewhere in the message is protected too, even where detection alone would miss it
+    (a requester's name field, then the bare name in the ticket's text)."""
+    known: dict[str, str] = {}
+    for i, part in enumerate(parts):
+        rule = policy.field_rule(part.path, part.key)
+        if rule is not None and rule.action not in ("never_inspect", "drop", "block") and "scalar" not in part.meta:
+            if rule.entity_type != "FIELD" and rule.entity_type in policy.entities:
+                _remember(known, part.text, rule.entity_type)
+        for f in findings.get(i, ()):
+            entity = policy.entities.get(f.entity_type)
+            if entity is not None and entity.action != "allow":
+                _remember(known, part.text[f.start:f.end], f.entity_type)
+    return known
+
+
+def _remember(known: dict[str, str], value: str, entity_type: str) -> None:
+    value = value.strip()
+    if sum(c.isalnum() for c in value) >= _ECHO_MIN and "⟦" not in value:
+        known.setdefault(value.casefold(), entity_type)
+
+
+def _echoes(text: str, known: Mapping[str, str]) -> list[Finding]:
+    if not known or not text:
+        return []
+    folded = text.casefold()
+    if len(folded) != len(text):  # casefolding changed lengths (ß, ﬁ…): offsets would not line up
+        folded = text.lower() if len(text.lower()) == len(text) else text
+    out = []
+    for value, entity_type in known.items():
+        start = folded.find(value)
+        while start != -1:
+            end = start + len(value)
+            # whole words only: "Ana" must not match inside "Banana"
+            if (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+                out.append(Finding(entity_type, start, end, 1.0, "echo"))
+            start = folded.find(value, end)
+    return out
 
 
 def _attachment(part: Part, policy: EffectivePolicy, outcome: Outcome) -> None:

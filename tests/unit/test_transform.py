@@ -128,3 +128,15 @@ def test_non_text_attachments_follow_the_policy(vault: Vault, content_type: str,
         return
     protect_parts([part], {}, pol, ACTIONS, VaultContext(vault, "a"))
     assert part.drop is (expected == "strip")
+
+
+def test_a_value_protected_in_one_field_is_protected_everywhere_in_the_message(vault: Vault) -> None:
+    pol = policy(entities={"PERSON": "tokenize"},
+                 fields=[{"key": "^name$", "action": "tokenize", "entity_type": "PERSON"}])
+    parts = [Part("$.name", "Lucía Fernández Ortega", key="name"),
+             Part("$.body", "Mis datos: Lucía Fernández Ortega, DNI …", key="body"),
+             Part("$.other", "Lucíano", key="other")]
+    protect_parts(parts, {1: [Finding("PERSON", 11, 16, 0.8)]}, pol, ACTIONS, VaultContext(vault, "a"))
+    token = parts[0].output
+    assert parts[1].output == f"Mis datos: {token}, DNI …"
+    assert parts[2].replacement is None
