@@ -202,9 +202,9 @@ def _known_values(parts: Sequence[Part], findings: Mapping[int, Sequence[Finding
     known: dict[str, str] = {}
     for i, part in enumerate(parts):
         rule = policy.field_rule(part.path, part.key)
-        if rule is not None and rule.action not in ("never_inspect", "drop", "block") and "scalar" not in part.meta:
-            if rule.entity_type != "FIELD" and rule.entity_type in policy.entities:
-                _remember(known, part.text, rule.entity_type)
+        if (rule is not None and rule.action not in ("never_inspect", "drop", "block")
+                and "scalar" not in part.meta and rule.entity_type in policy.entities):
+            _remember(known, part.text, rule.entity_type)
         for f in findings.get(i, ()):
             entity = policy.entities.get(f.entity_type)
             if entity is not None and entity.action != "allow":
