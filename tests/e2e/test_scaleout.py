@@ -118,14 +118,17 @@ async def test_concurrent_tokenization_through_both_gives_one_token(pair: Pair) 
 # --- aduana serve --workers 2 ----------------------------------------------------------------------------
 
 
-async def _pids(session: aiohttp.ClientSession, admin: str, want: int, tries: int = 200) -> set[int]:
-    """PIDs seen answering ``/healthz`` over fresh connections (the kernel spreads them over workers)."""
+async def _pids(session: aiohttp.ClientSession, admin: str, want: int, seconds: float = 240) -> set[int]:
+    """PIDs seen answering ``/healthz`` over fresh connections (the kernel spreads them over workers).
+
+    Polls until ``want`` PIDs answered or ``seconds`` passed: each worker loads the models at its own pace.
+    """
     seen: set[int] = set()
-    for _ in range(tries):
+    deadline = asyncio.get_running_loop().time() + seconds
+    while len(seen) < want and asyncio.get_running_loop().time() < deadline:
         async with session.get(admin + "/healthz", headers={"Connection": "close"}) as resp:
             seen.add(int((await resp.json())["pid"]))
-        if len(seen) >= want:
-            break
+        await asyncio.sleep(0.05)
     return seen
 
 
@@ -156,7 +159,7 @@ async def test_serve_with_two_workers_shares_one_port(tmp_path: Path) -> None:
             os.kill(victim, signal.SIGKILL)
             await asyncio.sleep(1.5)
             assert served.process.poll() is None, "one dead worker does not stop the others"
-            assert await _pids(session, admin, 1, tries=10) == {survivor}
+            assert await _pids(session, admin, 2, seconds=3) == {survivor}
         assert served.stop(signal.SIGTERM) == 0
         assert not pid_alive(survivor)
         log = (config.parent / "aduana.log").read_text(encoding="utf-8")
