@@ -77,8 +77,10 @@ _TOWN_POSTCODE = (
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z)|" + _SP + r"+(?-i:\p{Ll}))"
 )
 _STATE = r"(?-i:[A-Z]{2,3})(?![\p{L}\d])"
-_SEP = r"(?:" + _SP + r"*,?" + _SP + r"*(?:\r?\n[ \t?]*)?(?:," + _SP + r"*)?)"
-_BLANK_SEP = r"(?:" + _SP + r"*\r?\n[ \t]*\r?\n[ \t?]*)"
+#: What may open each line of a quoted or pasted block: indentation and quoting marks ("> ", "}} ").
+LINE_PREFIX = r"[ \t?>}|]*"
+_SEP = r"(?:" + _SP + r"*,?" + _SP + r"*(?:\r?\n" + LINE_PREFIX + r")?(?:," + _SP + r"*)?)"
+_BLANK_SEP = r"(?:" + _SP + r"*\r?\n" + LINE_PREFIX + r"\r?\n" + LINE_PREFIX + r")"
 #: What can follow a street: units, towns, states and postcodes, over up to a few lines.
 _TAIL_PART = (
     r"(?:" + _UNIT + r"|" + _POSTCODE + r"|" + _NAME + r"(?:" + _SP + r"*,?" + _SP + r"+" + _STATE
@@ -103,7 +105,7 @@ _STREET_NUMBER_LAST = _NAME + r"(?:" + _SP + r"+" + _LOWER_STREET_TYPE + r")?" +
 #: A street with numbers on both sides (``788 Fitjabraut 87``) has the shape of "3 Apple Watch 2":
 #: it counts only when a unit, or a town or postcode after a comma or line break, follows.
 _TAIL_REQUIRED = (
-    r"(?=" + _SEP + _UNIT + r"|" + _SP + r"*(?:,|\r?\n)[ \t?,]*(?:" + _POSTCODE + r"|" + _NAME + r"))"
+    r"(?=" + _SEP + _UNIT + r"|" + _SP + r"*(?:,|\r?\n)[ \t?>}|,]*(?:" + _POSTCODE + r"|" + _NAME + r"))"
 )
 _STREET_NUMBER_FIRST = (
     r"(?:" + _STREET_NUMBER_TYPED + r"|" + _NUMBER_START + _STREET_NUMBER_LAST + r")"

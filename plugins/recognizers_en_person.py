@@ -19,7 +19,10 @@ import regex
 from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from gateway.inspect.lexicon import name_start
+
 from .recognizers_common import AduanaPatternRecognizer
+from .recognizers_en_address import LINE_PREFIX
 from .recognizers_es_text import _INITIAL, _PARTICLE, _WORD, NAME
 
 _SP = r"[ \t]"
@@ -137,9 +140,10 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         ),
         Pattern(
             "recipient line above a postal address",
-            r"(?<=(?:\A|\n)[ \t?]*(?:(?i:[\p{L} ]{0,20}address)[ \t]*:[ \t]*)?)"
+            r"(?<=(?:\A|\n)" + LINE_PREFIX + r"(?:(?i:[\p{L} ]{0,20}address)[ \t]*:[ \t]*)?)"
             + rf"(?:{NAME}|{_LOWER_FULL})"
-            + r"(?=[ \t]*\r?\n(?:[ \t?]*[^\d\n]{2,60}\r?\n){0,2}(?:[ \t]*\r?\n)?[ \t?]*\d{1,6}[ \t]+\p{L})",
+            + r"(?=[ \t]*\r?\n(?:" + LINE_PREFIX + r"[^\d\n]{2,60}\r?\n){0,2}(?:" + LINE_PREFIX + r"\r?\n)?"
+            + LINE_PREFIX + r"\d{1,6}[ \t]+\p{L})",
             0.6,
         ),
         Pattern("a title repeated", rf"(?<={_NB}{_TITLE}[ \t]+){_TITLE}[ \t]+" + NAME, 0.6),
@@ -149,6 +153,19 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool | None:
         """Drop runs naming a company or team ("Acme Ltd", "Premium Support")."""
         return any(word.lower().strip(".,") in _ORG_WORDS for word in pattern_text.split())
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Match, then drop a sentence's first word that is capitalised only because it starts it."""
+        kept = []
+        for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
+            start = name_start(text, result.start, result.end)
+            if start is not None:
+                result.start = start
+                kept.append(result)
+        return kept
 
 
 #: Line labels that are not people: form fields, mail headers, chat roles.

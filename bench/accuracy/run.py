@@ -17,6 +17,7 @@ Runs in the project's virtualenv (presidio-evaluator is only needed to regenerat
 
     .venv/bin/python bench/accuracy/run.py                 # both corpora, both systems
     .venv/bin/python bench/accuracy/run.py --misses        # plus the missed values' shapes per type
+    .venv/bin/python bench/accuracy/run.py --corpus en --en-file /tmp/corpus_en_seed7.jsonl   # held out
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Leak rate, over-redaction, precision/recall: ours vs Presidio.")
     parser.add_argument("--corpus", choices=["en", "es", "all"], default="all")
     parser.add_argument("--pack", action="append", dest="packs", help="Packs to merge (default: gdpr hipaa pci-dss).")
+    parser.add_argument("--en-file", type=Path, help="Another English corpus (e.g. a held-out seed of "
+                        "generate_corpus.py) instead of the committed one.")
+    parser.add_argument("--es-file", type=Path, help="Another Spanish corpus instead of the shared tickets.")
     parser.add_argument("--limit", type=int, help="Only the first N texts of each corpus.")
     parser.add_argument("--no-presidio", action="store_true", help="Skip the Presidio baseline.")
     parser.add_argument("--misses", action="store_true", help="List the shapes of missed values per type.")
@@ -140,13 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     names = ["en", "es"] if args.corpus == "all" else [args.corpus]
+    paths = {"en": args.en_file or CORPORA["en"], "es": args.es_file or CORPORA["es"]}
     corpora = {}
     for name in names:
-        if not CORPORA[name].is_file():
-            print(f"skipping the {name} corpus: {CORPORA[name]} not found "
+        if not paths[name].is_file():
+            print(f"skipping the {name} corpus: {paths[name]} not found "
                   "(the Spanish tickets live in ../shared/data beside the repository)", file=sys.stderr)
             continue
-        corpora[name] = load_corpus(CORPORA[name], args.limit)
+        corpora[name] = load_corpus(paths[name], args.limit)
     packs = tuple(args.packs or DEFAULT_PACKS)
     results: dict[str, dict[str, Score]] = {name: {} for name in corpora}
     systems: list[tuple[str, Any]] = [("aduana", lambda: aduana_system(packs))]
