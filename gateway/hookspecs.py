@@ -29,11 +29,13 @@ import pluggy
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
 
+    from gateway.config import Contract
     from gateway.credentials import Credentials
     from gateway.inspect.document import ContentHandler
     from gateway.inspect.findings import Action
     from gateway.keys.provider import KeyProvider
     from gateway.proxy.message import Message, Principal
+    from gateway.proxy.peer import PeerCertificate
 
 PROJECT = "aduana"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -103,18 +105,27 @@ def aduana_policy_packs() -> Sequence[Path]:
 
 @hookspec(firstresult=True)
 def aduana_authenticate(
-    authorization: str | None, headers: Mapping[str, str], credentials: Credentials
+    authorization: str | None,
+    headers: Mapping[str, str],
+    credentials: Credentials,
+    peer_cert: PeerCertificate | None,
+    contracts: Mapping[str, Contract],
 ) -> Principal | None:
     """Identify the caller of a vendor request.
 
     Called once per request, first thing, on a store thread (it may block briefly, e.g. on the store).
-    Stops at first non-None result: a user's plugin is asked before the built-in API-key check. Return
-    ``None`` to let the next implementation try; raise :class:`gateway.errors.AuthenticationError` to
-    refuse outright (401).
+    Stops at first non-None result: a user's plugin is asked before the built-in checks (client
+    certificate bindings, then API keys). Return ``None`` to let the next implementation try; raise
+    :class:`gateway.errors.AuthenticationError` to refuse outright (401) or
+    :class:`gateway.errors.ForbiddenError` for a known caller who may not come this way (403). An
+    implementation may leave out arguments it does not use.
 
     :param authorization: the raw ``Authorization`` header, or ``None``.
     :param headers: all request headers (read-only).
     :param credentials: the store of API keys (``credentials.verify(key)``), for plugins that use it.
+    :param peer_cert: the client certificate the TLS layer verified against
+        ``listeners.vendor.tls.client_ca_file``, or ``None`` (plain HTTP, or no certificate sent).
+    :param contracts: the configured contracts by name (read-only), e.g. for their ``client_certificates``.
     :returns: the authenticated :class:`gateway.proxy.message.Principal`, or ``None``.
     """
 

@@ -11,10 +11,8 @@ from gateway.lifecycle.state import ended_credential
 from gateway.proxy.message import Principal
 
 
-@hookimpl(trylast=True)
-def aduana_authenticate(
-    authorization: str | None, headers: Mapping[str, str], credentials: Credentials
-) -> Principal | None:
+def api_key_principal(authorization: str | None, credentials: Credentials) -> Principal | None:
+    """The principal of a bearer API key; ``None`` without one; raise for an unknown or ended key."""
     if authorization is None:
         return None
     scheme, _, presented = authorization.partition(" ")
@@ -28,3 +26,10 @@ def aduana_authenticate(
             raise ended
         raise AuthenticationError("unknown or revoked API key")
     return Principal(contract=credential.contract, credential_id=credential.key_id)
+
+
+@hookimpl(trylast=True)
+def aduana_authenticate(
+    authorization: str | None, headers: Mapping[str, str], credentials: Credentials
+) -> Principal | None:
+    return api_key_principal(authorization, credentials)
