@@ -92,6 +92,11 @@ class InspectionTimeout(InspectionError):
     public_message = "Inspection took longer than its time budget, so the message was not forwarded."
 
 
+class InspectionBusy(InspectionError):
+    reason = "inspection_busy"
+    status = 503
+
+
 class PluginError(InspectionError):
     """A plugin raised on the inspection path; ``reason`` names the plugin."""
 

@@ -36,13 +36,19 @@ _PAN_START = (
     r"(?<![\w+.,\-^=])(?<!\d[ .\-])(?<!(?i:imei)[^\w\n]{1,3})" + NOT_AFTER_ORDER_WORDS
 )
 _PAN_END = r"(?![\w\-]|[ .,]\d)"
+# The same start without the order-word exception: a number with a major network's prefix (Visa,
+# Mastercard incl. 2-series, Discover, JCB; Amex below) that passes Luhn is a card even where it is
+# called an order or a ticket. Over-masking an odd order number is cheaper than forwarding a PAN.
+_PAN_START_ANY = r"(?<![\w+.,\-^=])(?<!\d[ .\-])(?<!(?i:imei)[^\w\n]{1,3})"
+_MAJOR_IIN = r"(?:4\d{3}|5[1-5]\d{2}|2(?:2[2-9]\d|[3-6]\d{2}|7[01]\d|720)|6011|65\d{2}|35(?:2[89]|[3-8]\d))"
 
 
 class CardNumberRecognizer(AduanaPatternRecognizer):
     """CREDIT_CARD: a Luhn-valid PAN, 13–19 digits, plain or in 4-4-4-4(-3) / 4-6-5 / 4-6-4 groups.
 
-    The issuer prefix is not required (new IIN ranges appear every year); Luhn is. 12-digit
-    Maestro numbers are accepted only after a card word.
+    The issuer prefix is not required (new IIN ranges appear every year); Luhn is. A number called an
+    order, invoice or ticket is not a card unless it has a major network's prefix. 12-digit Maestro
+    numbers are accepted only after a card word.
     """
 
     ENTITY = "CREDIT_CARD"
@@ -55,6 +61,16 @@ class CardNumberRecognizer(AduanaPatternRecognizer):
         Pattern(
             "PAN 4-6-5 (Amex) or 4-6-4 (Diners)",
             _PAN_START + r"\d{4}(?P<t>[ .\-]?)\d{6}(?P=t)\d{4,5}" + _PAN_END,
+            0.5,
+        ),
+        Pattern(
+            "16-digit PAN with a major network's prefix, whatever it is called",
+            _PAN_START_ANY + _MAJOR_IIN + r"(?P<v>[ .\-]?)\d{4}(?P=v)\d{4}(?P=v)\d{4}" + _PAN_END,
+            0.5,
+        ),
+        Pattern(
+            "Amex PAN (34, 37), whatever it is called",
+            _PAN_START_ANY + r"3[47]\d{2}(?P<w>[ .\-]?)\d{6}(?P=w)\d{5}" + _PAN_END,
             0.5,
         ),
         Pattern(
