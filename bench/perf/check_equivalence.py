@@ -11,7 +11,10 @@ its texts, language detected per text).
 
     .venv/bin/python bench/perf/check_equivalence.py [--limit N]
 
-Exit status 0 when every finding is the same, 1 otherwise.
+It also checks the gateway's normalization fast path (``gateway/inspect/normalize.py``) on every raw
+text of both corpora: same normalized text and the same original span for every character.
+
+Exit status 0 when every finding (and every normalization) is the same, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -52,6 +55,38 @@ def accuracy_requests(limit: int | None) -> list[Any]:
     return out
 
 
+def raw_texts(limit: int | None) -> list[str]:
+    """Every string value of the performance corpus's bodies and every accuracy text, unnormalized."""
+
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return []
+
+    out = [s for bodies in generate().values() for body in bodies[:limit] for s in strings(body)]
+    path = ROOT / "bench" / "accuracy" / "corpus_en.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out + [row["text"] for row in rows[:limit]]
+
+
+def normalize_differences(texts: list[str]) -> int:
+    """Texts where the fast path and the character pass disagree (text, or any character's span)."""
+    from gateway.inspect.normalize import _normalize_slow, normalize
+
+    differ = 0
+    for text in texts:
+        fast, slow = normalize(text), _normalize_slow(text)
+        n = len(fast.text)
+        if fast.text != slow.text or any(fast.span(i, i + 1) != slow.span(i, i + 1) for i in range(n)) or (
+                fast.span(0, n) != slow.span(0, n)):
+            differ += 1
+    return differ
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--limit", type=int, help="Only the first N bodies per size class and N accuracy texts.")
@@ -59,6 +94,7 @@ def main() -> int:
 
     from gateway.inspect.analyzer import Analyzer
     from gateway.inspect.detect import analyze_message, load_worker_analyzer
+    from gateway.inspect.normalize import normalize
 
     plain = Analyzer.from_plugins()
     tuned, prefetch = load_worker_analyzer()
@@ -88,7 +124,12 @@ def main() -> int:
                       f"tuned only {[(f.entity_type, req.text[f.start:f.end], round(f.score, 2)) for f in only_tuned]}")
     print(f"{texts} texts compared, {differ} with different findings "
           f"({tie_breaks} more where only the recognizer's name of a tied finding differs)")
-    return 1 if differ else 0
+    raw = raw_texts(args.limit)
+    fast = sum(normalize(t).identity for t in raw)
+    norm_differ = normalize_differences(raw)
+    print(f"normalization: {len(raw)} raw texts, {norm_differ} where the fast path differs from the character "
+          f"pass; {fast} returned unchanged")
+    return 1 if differ or norm_differ else 0
 
 
 if __name__ == "__main__":

@@ -54,8 +54,8 @@ def serve_profiled(out: Path, argv: list[str]) -> None:
 
 
 async def load(stack: Any, system: str, size: str, seconds: float, concurrency: int) -> str:
+    from closed_loop import run_load, warm_up
     from corpus import generate
-    from load import run_load, warm_up
     from run import targets
 
     corpus = generate()

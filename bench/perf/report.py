@@ -22,6 +22,10 @@ def _f(value: Any, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _mbs(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -110,7 +114,7 @@ def _summary(results: dict[str, Any]) -> list[str]:
         peak = max(max(s["workers_mb"] or [0]) for s in soak["samples"])
         lines.append(f"\nSoak: (c) {soak['size']} with {soak['workers']} workers for {soak['load']['seconds']:.0f} s, "
                      f"{soak['load']['ok']} requests ({soak['load']['errors']} errors); worker RSS MB first "
-                     f"{first['workers_mb']} → last {last['workers_mb']} (max {peak:.0f}); gateway "
+                     f"{_mbs(first['workers_mb'])} → last {_mbs(last['workers_mb'])} (max {peak:.0f}); gateway "
                      f"{first['gateway_mb']:.0f} → {last['gateway_mb']:.0f} MB.")
     return lines
 

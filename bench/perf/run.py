@@ -9,7 +9,7 @@ peak memory per worker, the ratios c/d and b/a, how (c) scales with inspection w
 health check answers while the workers are saturated. ``--soak-seconds`` adds a memory soak.
 
 The gateway is a real ``aduana serve`` subprocess (``inspection.workers: N``); the load is a bounded
-asyncio client (``load.py``); CPU and memory come from ``/proc``. See docs/performance.md.
+asyncio client (``closed_loop.py``); CPU and memory come from ``/proc``. See docs/performance.md.
 
     .venv/bin/python bench/perf/run.py                       # defaults: a few minutes
     .venv/bin/python bench/perf/run.py --workers 1,2 --duration 10 --json perf.json
@@ -34,8 +34,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import procstat  # noqa: E402
+from closed_loop import LoadResult, Target, run_load, warm_up  # noqa: E402
 from corpus import SIZES, generate  # noqa: E402
-from load import LoadResult, Target, run_load, warm_up  # noqa: E402
 from report import render  # noqa: E402
 from stack import ROOT, UPSTREAM_TOKEN, Stack  # noqa: E402
 
@@ -63,7 +63,7 @@ class HealthProbe:
         self.proc.stderr.readline()  # "ready": the interpreter is up and polling
 
     def stop(self) -> dict[str, Any]:
-        from load import percentile
+        from closed_loop import percentile
 
         self.proc.send_signal(signal.SIGTERM)
         out, _ = self.proc.communicate(timeout=30)
@@ -208,6 +208,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--soak-sample", type=float, default=10.0, help="Seconds between the soak's RSS samples.")
     parser.add_argument("--state-dir", type=Path, help="Where the gateway keeps its store, keys and logs "
                         "(default: a new temporary folder, removed afterwards).")
+    parser.add_argument("--sqlite-synchronous", choices=("full", "normal"), default="full",
+                        help="The gateway's store.sqlite.synchronous (see docs/configuration.md).")
     parser.add_argument("--json", type=Path, help="Also write every figure to this JSON file.")
     parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr.")
     args = parser.parse_args(argv)
@@ -242,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "corpus": {label: {"tickets": len(ts), "mean_bytes": sum(t.body_bytes for t in tg) / len(tg)}
                        for (label, ts), tg in zip(corpus.items(), targets(corpus, "").values(), strict=True)},
         }
-        with Stack(state, corpus_path) as stack:
+        with Stack(state, corpus_path, synchronous=args.sqlite_synchronous) as stack:
             log(f"state in {state}; starting the upstream")
             stack.start_upstream()
             results.update(asyncio.run(http_systems(stack, corpus, args, log)))

@@ -10,7 +10,8 @@ One config, two contracts, so that one gateway serves both measured paths:
 
 Everything is set up with the ``aduana`` command, as an operator would: ``policy validate``,
 ``config check``, ``keys init``, ``store migrate``, ``vendor issue-key``, ``serve``. The store is SQLite in
-the state folder (``synchronous=FULL``: every audit record is on disk before the response leaves).
+the state folder (``synchronous=FULL`` unless ``--sqlite-synchronous normal``: every audit record is on
+disk before the response leaves).
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ def wait_ok(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float =
 class Stack:
     """Starts and stops the upstream and the gateway; the state folder survives gateway restarts."""
 
-    def __init__(self, directory: Path, corpus_path: Path) -> None:
+    def __init__(self, directory: Path, corpus_path: Path, *, synchronous: str = "full") -> None:
         self.directory = directory
+        self.synchronous = synchronous
         self.corpus_path = corpus_path
         self.upstream_port = free_port()
         self.vendor_port = free_port()
@@ -124,7 +126,7 @@ class Stack:
         config = {
             "listeners": {"vendor": {"host": "127.0.0.1", "port": self.vendor_port},
                           "admin": {"host": "127.0.0.1", "port": self.admin_port}},
-            "store": {"url": "sqlite:///aduana.db"},
+            "store": {"url": "sqlite:///aduana.db", "sqlite": {"synchronous": self.synchronous}},
             "keys": {"master_key": "file:master.key"},
             "inspection": {"workers": workers, "timeout_seconds": 60, "max_body_bytes": 4 * 1024 * 1024},
             "logging": {"level": "info", "file": "aduana.log"},

@@ -4,7 +4,8 @@ Rules this module keeps:
 
 1. No access without a record: :meth:`AuditLog.append` returns only after the record is committed
    (SQLite ``synchronous=FULL``, PostgreSQL's durable commit); any failure raises :class:`AuditError`,
-   and the caller must then fail the request closed.
+   and the caller must then fail the request closed. Concurrent appends share one commit
+   (``gateway/audit/group.py``), each still returning only once its own record is committed.
 2. One chain, one writer at a time: the head row ``audit_head`` is read and advanced inside the same
    write transaction that inserts the record. On SQLite the write transaction is ``BEGIN IMMEDIATE``,
    which serializes every process on the file; on PostgreSQL the head row is locked ``FOR UPDATE``,
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.audit.checkpoint import AuditSigner, keyring_public_keys
+from gateway.audit.group import GroupCommit
 from gateway.audit.record import (
     AuditEvent,
     body_digest,
@@ -144,6 +146,7 @@ class AuditLog:
         self._signer: AuditSigner | None = None
         self._lock = threading.Lock()
         self._sink_failing = False
+        self._group = GroupCommit(self._write)
 
     # --- keys ------------------------------------------------------------------------------------
 
@@ -166,8 +169,20 @@ class AuditLog:
     # --- writing -----------------------------------------------------------------------------------
 
     def append(self, event: AuditEvent) -> dict[str, Any]:
-        """Durably record ``event``; return the stored record. Raise :class:`AuditError` if not written."""
-        return self.append_many([event])[0]
+        """Durably record ``event``; return the stored record. Raise :class:`AuditError` if not written.
+
+        Concurrent calls (from the store thread pool) are committed together: one transaction, one sync.
+        """
+        if not isinstance(event, AuditEvent):
+            raise TypeError("append takes AuditEvent objects")
+        record = self._group.append(event)
+        self.notify_sink(record)  # by each caller, after its commit: a slow sink never holds up the group
+        return record
+
+    @property
+    def group_sizes(self) -> list[int]:
+        """Sizes of the groups :meth:`append` committed (how much group commit saved)."""
+        return self._group.group_sizes
 
     def append_many(self, events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
         """Record several events in one transaction (all or none), in order."""
@@ -175,16 +190,20 @@ class AuditLog:
         for event in batch:
             if not isinstance(event, AuditEvent):
                 raise TypeError("append takes AuditEvent objects")
+        records = self._write(batch)
+        for record in records:
+            self.notify_sink(record)
+        return records
+
+    def _write(self, batch: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+        """Commit ``batch`` in one transaction (all or none); no sink is called."""
         try:
             with self.db.transaction(write=True) as tx:
-                records = self.append_locked(tx, batch)
+                return self.append_locked(tx, batch)
         except AuditError:
             raise
         except Exception as exc:  # fail closed: whatever went wrong, nothing was recorded
             raise AuditError(f"the audit record could not be written: {type(exc).__name__}: {exc}") from exc
-        for record in records:
-            self.notify_sink(record)
-        return records
 
     def append_locked(self, tx: Transaction, events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
         """Append inside an open write transaction (used by purge); the caller calls no sink."""

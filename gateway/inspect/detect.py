@@ -3,7 +3,9 @@
 Presidio and spaCy are synchronous and CPU-bound; running them on the event loop would stall every
 other request (health checks included). Each worker loads the plugins' recognizers and the spaCy model
 once at start. A call that exceeds its time budget fails closed and the pool is replaced, so a hung
-worker cannot keep a slot.
+worker cannot keep a slot. The replacement is warmed (spaCy loaded) before it takes calls: a call
+that arrives meanwhile waits for the warm-up outside its time budget, because a cold worker would
+overrun the budget, get replaced in turn, and the service would never come back.
 
 Inside a worker, one call carries every text of one message. spaCy is most of the cost (measured in
 ``docs/performance.md``), so the worker:
@@ -13,7 +15,9 @@ Inside a worker, one call carries every text of one message. spaCy is most of th
    named-entity recognizer only for languages that have an NER recognizer (a ``SpacyRecognizer``);
 2. analyzes each distinct text of a message once (a ticket repeats its agents' names and statuses);
 3. runs spaCy over all the texts of a message in batches (``nlp.pipe``) before the recognizers ask for
-   them one by one: batched, the model's matrix work is several times cheaper per text.
+   them one by one: batched, the model's matrix work is several times cheaper per text;
+4. runs at a lower scheduling priority than the gateway process (``WORKER_NICE``), so a saturated pool
+   does not delay the event loop.
 
 None of this changes what is found: the same model computes the same annotations (checked on the
 accuracy and performance corpora, see ``docs/performance.md``).
@@ -30,7 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from gateway.errors import InspectionError, InspectionTimeout, PluginError
+from gateway.errors import InspectionBusy, InspectionError, InspectionTimeout, PluginError
 from gateway.inspect.analyzer import Analyzer, DetectRequest, RecognizerFailure
 from gateway.inspect.findings import Finding
 
@@ -40,6 +44,11 @@ UNUSED_COMPONENTS = ("parser",)
 PIPE_BATCH = 64
 #: Characters prefetched at once: bounds the spaCy documents a worker holds for one huge message.
 PREFETCH_CHARS = 256 * 1024
+#: Workers run at a lower scheduling priority than the gateway process: when the workers saturate the
+#: cores, the event loop (health checks, uninspected routes, forwarding) still gets a core at once.
+#: Among the gateway's own processes only the difference counts; it gives the workers no less CPU when
+#: the loop is idle.
+WORKER_NICE = 5
 
 _WORKER_ANALYZER: Analyzer | None = None
 _WORKER_PREFETCH: Prefetch | None = None
@@ -116,6 +125,10 @@ def _init_worker(plugin_modules: tuple[str, ...]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.nice(WORKER_NICE)
+    except OSError:  # pragma: no cover - a platform or sandbox without nice(): run at the same priority
+        pass
     _WORKER_ANALYZER, _WORKER_PREFETCH = load_worker_analyzer(plugin_modules)
     # The model and the recognizers live as long as the worker: keep the collector from rescanning them.
     gc.freeze()
@@ -169,18 +182,36 @@ def _run(requests: Sequence[DetectRequest]) -> list[list[Finding]]:
     return analyze_message(_WORKER_ANALYZER, _WORKER_PREFETCH, requests)
 
 
+_WARM_UP = (DetectRequest("warm up", "en", ("PERSON",), {"PERSON": 0.5}),)
+
+
 def _ping() -> int:
     return os.getpid()
 
 
-class Detector:
-    """Runs :class:`Analyzer` in ``workers`` processes with a per-call time budget."""
+class _Collateral(Exception):
+    """A call lost because another call's timeout replaced the pool it was running in."""
 
-    def __init__(self, plugin_modules: Sequence[str] = (), *, workers: int = 1, timeout: float = 10.0) -> None:
+
+class Detector:
+    """Runs :class:`Analyzer` in ``workers`` processes with a per-call time budget.
+
+    At most ``workers`` calls are in the pool at once; the others wait for a free worker for up to
+    ``queue_timeout`` seconds (then :class:`InspectionBusy`, 503). So ``timeout`` measures a worker's time
+    on one message, never time spent queued behind others: under a burst, messages wait or are refused
+    as busy, rather than timing out and replacing the pool. A timeout still replaces the whole pool (a
+    hung call cannot be cancelled otherwise); the calls it kills in the other workers are run once more.
+    """
+
+    def __init__(self, plugin_modules: Sequence[str] = (), *, workers: int = 1, timeout: float = 10.0,
+                 queue_timeout: float = 30.0) -> None:
         self._plugin_modules = tuple(plugin_modules)
         self._workers = workers
         self.timeout = timeout
+        self.queue_timeout = queue_timeout
+        self._slots: asyncio.Semaphore | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._warming: asyncio.Task[None] | None = None
         self.ready = False
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -194,26 +225,55 @@ class Detector:
     async def start(self) -> None:
         """Start the workers and wait until each has its analyzer loaded."""
         self._pool = self._new_pool()
+        self._slots = asyncio.Semaphore(self._workers)
+        await self._warm_up(self._pool)
+
+    async def _warm_up(self, pool: ProcessPoolExecutor) -> None:
         loop = asyncio.get_running_loop()
         # One warm-up call per worker; the initializer runs before any of them returns.
-        warm = [DetectRequest("warm up", "en", ("PERSON",), {"PERSON": 0.5})]
-        await asyncio.gather(*(loop.run_in_executor(self._pool, _run, warm) for _ in range(self._workers)))
-        self.ready = True
+        await asyncio.gather(*(loop.run_in_executor(pool, _run, list(_WARM_UP)) for _ in range(self._workers)))
+        self.ready = pool is self._pool
 
     async def detect(self, requests: Sequence[DetectRequest]) -> list[list[Finding]]:
         """Findings for each request, in order; raise InspectionTimeout/InspectionError, never partial."""
         if not requests:
             return []
-        if self._pool is None:
+        if self._pool is None or self._slots is None:
             raise InspectionError("detector not started")
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, _run, list(requests))
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.queue_timeout)
+        except TimeoutError as exc:
+            raise InspectionBusy(f"no inspection worker free within {self.queue_timeout}s") from exc
+        try:
+            try:
+                return await self._run_in_pool(requests)
+            except _Collateral:
+                # Another message's timeout replaced the pool under this one: run it once more.
+                return await self._run_in_pool(requests)
+        except _Collateral as exc:
+            raise InspectionError("inspection workers were replaced twice") from exc
+        finally:
+            self._slots.release()
+
+    async def _run_in_pool(self, requests: Sequence[DetectRequest]) -> list[list[Finding]]:
+        """One call in the current pool, its time budget counted from when a worker takes it."""
+        if self._warming is not None and not self._warming.done():
+            try:  # shielded: one caller giving up must not cancel the warm-up the others wait for
+                await asyncio.shield(self._warming)
+            except Exception as exc:
+                raise InspectionError("replacement inspection workers did not start") from exc
+        pool = self._pool
+        assert pool is not None
+        future = asyncio.get_running_loop().run_in_executor(pool, _run, list(requests))
         try:
             return await asyncio.wait_for(future, self.timeout)
         except TimeoutError as exc:
-            self._replace_pool()
+            if pool is self._pool:
+                self._replace_pool()
             raise InspectionTimeout(f"detection exceeded {self.timeout}s") from exc
         except BrokenProcessPool as exc:
+            if pool is not self._pool:
+                raise _Collateral from exc
             self._replace_pool()
             raise InspectionError("an inspection worker died") from exc
         except InspectionError:
@@ -227,10 +287,16 @@ class Detector:
     def _replace_pool(self) -> None:
         old = self._pool
         self._pool = self._new_pool()
+        self.ready = False
         if old is not None:
             _kill(old)
+        self._warming = asyncio.get_running_loop().create_task(self._warm_up(self._pool))
+        # A failed warm-up surfaces to the callers waiting on it (or as a broken pool on the next call).
+        self._warming.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def close(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
         if self._pool is not None:
             _kill(self._pool)
             self._pool = None

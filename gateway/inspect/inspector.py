@@ -126,9 +126,11 @@ class Inspector:
             raise PluginError(type(doc).__module__, "content handler failed to serialize") from exc
 
     async def protect_parts(self, parts: Sequence[Part], policy: EffectivePolicy, contract: str) -> Outcome:
-        plan = plan_detection(parts, policy)
+        # Planning and mapping normalize every text: milliseconds of CPU on a large body, so they run on
+        # the store thread pool rather than blocking the event loop (health checks, other requests).
+        plan = await self._on_store(plan_detection, parts, policy)
         results = await self.detector.detect([req for _, req in plan])
-        findings = map_findings(parts, plan, results)
+        findings = await self._on_store(map_findings, parts, plan, results)
         ctx = VaultContext(self.vault, contract)
         return await self._on_store(protect_parts, parts, findings, policy, self.actions, ctx)
 

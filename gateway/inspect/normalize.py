@@ -8,7 +8,8 @@ was hidden survives. Normalization:
 - invisible format characters are dropped (zero-width space/joiners, word joiner, BOM, soft hyphen…);
 - compatibility forms are folded with NFKC (full-width ``４１１１`` → ``4111``, ligatures, superscripts);
 - common Cyrillic and Greek look-alikes of Latin letters are folded to Latin (``аnа@еxample.com``);
-- a line break between two digits becomes a space (a card number wrapped over two lines).
+- a line break between two digits becomes a space where it falls between groups of four (a card number
+  wrapped over two lines), and disappears where it splits a group (``4111 11\n11``, ``41111111\n1111…``).
 
 Every normalized character remembers the span of original characters it came from.
 """
@@ -68,10 +69,34 @@ class Normalized:
         return self.starts[start], self.ends[end - 1]
 
 
+# Characters the character pass changes even in NFKC-normalized text.
+_CHANGED = re.compile("[&" + re.escape("".join(sorted(_INVISIBLE))) + "".join(
+    re.escape(chr(c)) for c in sorted(_HOMOGLYPHS)) + "]")
+_BREAK = re.compile(r"[\r\n]")
+
+
 def normalize(text: str) -> Normalized:
-    """Normalize ``text`` for detection (see the module docstring); ASCII text without ``&`` is returned as is."""
-    if not _NEEDS_WORK.search(text):
+    """Normalize ``text`` for detection (see the module docstring); text it would not change is returned as is."""
+    if not _NEEDS_WORK.search(text) or _unchanged(text):
         return Normalized(text, (), ())
+    return _normalize_slow(text)
+
+
+def _unchanged(text: str) -> bool:
+    """True when the character pass would return ``text`` exactly (the fast path).
+
+    That holds when the text is NFKC-normalized (so each character folds to itself), has no ``&``,
+    invisible character or look-alike, and no line break right after a digit. Most non-ASCII text (all
+    ordinary Spanish) qualifies, and this check runs in C but for the rare line breaks after a character.
+    ``tests/unit/test_normalize.py`` checks it against the character pass on random tricky strings.
+    """
+    if _CHANGED.search(text) or not unicodedata.is_normalized("NFKC", text):
+        return False
+    return not any(m.start() > 0 and text[m.start() - 1].isdigit() for m in _BREAK.finditer(text))
+
+
+def _normalize_slow(text: str) -> Normalized:
+    """The character pass: every character folded, with its original span."""
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -101,12 +126,22 @@ def normalize(text: str) -> Normalized:
             while j < n and text[j] in "\r\n \t" + "".join(_INVISIBLE):
                 j += 1
             if j < n and _fold(text[j])[:1].isdigit():
-                emit(" ", i, j)
+                emit(_break_replacement(out), i, j)
                 i = j
                 continue
         emit(_fold(ch), i, i + 1)
         i += 1
     return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+def _break_replacement(out: list[str]) -> str:
+    """What a line break after a digit becomes: a space after a group of four digits, else nothing."""
+    run = 0
+    for ch in reversed(out):
+        if not ch.isdigit():
+            break
+        run += 1
+    return " " if run == 4 else ""
 
 
 def _fold(chunk: str) -> str:

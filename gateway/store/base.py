@@ -77,15 +77,16 @@ def describe_url(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
-def open_database(url: str, *, create: bool = True) -> Database:
+def open_database(url: str, *, create: bool = True, sqlite_synchronous: str = "full") -> Database:
     """Open the store named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``).
 
     ``create=False`` refuses to create a SQLite file that does not exist yet (start-up must not write).
+    ``sqlite_synchronous`` is ``store.sqlite.synchronous`` (``full`` or ``normal``; SQLite only).
     """
     if url.startswith("sqlite:///"):
         from gateway.store.sqlite import SqliteDatabase
 
-        return SqliteDatabase(url, create=create)
+        return SqliteDatabase(url, create=create, synchronous=sqlite_synchronous)
     if url.startswith(("postgresql://", "postgres://")):
         from gateway.store.postgres import PostgresDatabase
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,14 +40,22 @@ class SqliteDatabase:
 
     One connection per thread (SQLite connections are not shared across threads); writers serialize
     on SQLite's own lock with a busy timeout, so several processes on one host can share the file.
-    ``synchronous=FULL`` makes a commit durable before it returns: the audit trail relies on it.
+    ``synchronous=FULL`` (the default) makes a commit durable before it returns: the audit trail relies
+    on it. ``synchronous="normal"`` (``store.sqlite.synchronous``) trades that for one fsync less per
+    commit: with WAL a commit still survives a crash or kill of the process, but the last commits may be
+    lost on a power loss or OS crash (docs/configuration.md).
     ``secure_delete`` overwrites deleted content, so deleted rows leave no readable trace in the file.
     """
 
     dialect = "sqlite"
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, create: bool = True) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = 10_000, create: bool = True, synchronous: str = "full"
+    ) -> None:
+        if synchronous not in ("full", "normal"):
+            raise ValueError("synchronous must be 'full' or 'normal'")
         self.url = url
+        self.synchronous = synchronous
         self.path = Path(url.removeprefix("sqlite:///"))
         if not create and not self.path.is_file():
             raise StoreError(f"there is no store at {self.path}: create it with `aduana store migrate`")
@@ -64,8 +73,8 @@ class SqliteDatabase:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=self._busy_timeout_ms / 1000)
             conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            self._use_wal(conn)
+            conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
             conn.execute("PRAGMA secure_delete=ON")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
@@ -75,11 +84,29 @@ class SqliteDatabase:
             self._all.append(conn)
         return conn
 
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (once per file; it persists), waiting out a concurrent opener.
+
+        Changing the journal mode needs an exclusive lock, and SQLite answers "database is locked"
+        at once instead of calling the busy handler; threads or processes opening a new store together
+        must wait for each other, within the busy timeout.
+        """
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        while True:
+            try:
+                if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
     @contextmanager
     def transaction(self, *, write: bool = False, durable: bool = True) -> Iterator[_SqliteTx]:
         conn = self._connect()
         try:
-            if not durable:
+            if not durable and self.synchronous == "full":
                 # WAL + NORMAL: the commit is atomic but not yet synced; the next FULL commit syncs
                 # the WAL, which holds this one too (see Database.transaction).
                 conn.execute("PRAGMA synchronous=NORMAL")
@@ -109,9 +136,8 @@ class SqliteDatabase:
         finally:
             self._restore_sync(conn, durable)
 
-    @staticmethod
-    def _restore_sync(conn: sqlite3.Connection, durable: bool) -> None:
-        if not durable:
+    def _restore_sync(self, conn: sqlite3.Connection, durable: bool) -> None:
+        if not durable and self.synchronous == "full":
             try:
                 conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.Error:  # the connection is broken; the next use reports it

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PERF = ROOT / "bench" / "perf"
 sys.path.insert(0, str(PERF))
 
+import closed_loop  # noqa: E402
 import corpus  # noqa: E402
-import load  # noqa: E402
 import report  # noqa: E402
 
 from gateway.inspect.analyzer import DetectRequest  # noqa: E402
@@ -57,11 +57,11 @@ def test_corpus_values_pass_their_checksums() -> None:
     ([1.0, 2.0, 3.0, 4.0], 50, 2.0), ([1.0, 2.0, 3.0, 4.0], 99, 4.0), ([5.0], 95, 5.0), (list(range(1, 101)), 95, 95),
 ])
 def test_percentile_is_nearest_rank(values: list[float], p: float, expected: float) -> None:
-    assert load.percentile(values, p) == expected
+    assert closed_loop.percentile(values, p) == expected
 
 
 def test_percentile_of_nothing_is_nan() -> None:
-    assert math.isnan(load.percentile([], 50))
+    assert math.isnan(closed_loop.percentile([], 50))
 
 
 class FakeAnalyzer:

@@ -53,3 +53,35 @@ def test_spans_always_stay_inside_the_original(text: str) -> None:
         for end in range(start, min(n, start + 3) + 1):
             s, e = norm.span(start, end)
             assert 0 <= s <= e <= len(text)
+
+
+# Characters the fast path must get right: ASCII, Spanish, entities, breaks after digits of any script,
+# invisible characters, look-alikes, compatibility forms, combining marks and conjoining jamo.
+_TRICKY = st.sampled_from(list(
+    "aZ09 .@-&#;x\r\n\t" "áéíóúñÑüÜ¿¡ºª€"
+    "\u200b\u200d\u00ad\ufeff\u2060" "аеорсАΑοΟ"
+    "４１ｆﬁ²①" "١٢३" "\u0301\u0308" "\u1100\u1161\u11a8가"
+))
+_TEXTS = st.one_of(
+    st.lists(_TRICKY, max_size=24).map("".join),
+    st.text(max_size=24),
+    st.lists(st.sampled_from(["&amp;", "&#64;", "&period;", "&bogus;", "4\n", "\n5", "José ", "١\n"]),
+             max_size=6).map("".join),
+)
+
+
+@settings(max_examples=2000, deadline=None, database=None)
+@given(_TEXTS)
+def test_fast_path_gives_the_character_pass_output(text: str) -> None:
+    from gateway.inspect.normalize import _normalize_slow
+
+    fast, slow = normalize(text), _normalize_slow(text)
+    assert fast.text == slow.text
+    for start in range(len(fast.text) + 1):
+        for end in range(start, len(fast.text) + 1):
+            assert fast.span(start, end) == slow.span(start, end)
+
+
+def test_fast_path_is_taken_for_plain_spanish() -> None:
+    assert normalize("Hola José, ¿qué tal? Pagué 20 €.\nGracias").identity
+    assert not normalize("Tarjeta 4111\n1111").identity
