@@ -23,7 +23,7 @@ demo: $(STAMP)  ## run the end-to-end demo: helpdesk, gateway, vendor, auditor
 # The storage tests also run against PostgreSQL: tests/pg.py starts a throwaway PostgreSQL 15 cluster on
 # 127.0.0.1 (from /usr/lib/postgresql/*/bin, as `nobody` when run as root) and removes it afterwards; with
 # no server binary those tests are skipped with a banner. ADUANA_TEST_PG_URL=postgresql://… uses your own.
-test: $(STAMP)  ## run the whole test suite (unit, end-to-end, shipped policy packs)
+test: lint  ## lint, then the whole test suite (unit, end-to-end, shipped policy packs)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 	$(BIN)/aduana policy test
 

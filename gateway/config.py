@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -36,15 +36,52 @@ class Listener(_Model):
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
 
+class TLSConfig(_Model):
+    """TLS on the vendor listener, and optionally client certificates (mTLS). Paths are relative to the
+    config file; the files are checked when the gateway starts (``gateway/server/tls.py``)."""
+
+    #: PEM certificate chain the listener presents (leaf first).
+    cert_file: str
+    #: PEM private key of ``cert_file`` (keep it ``chmod 600``, owned by the gateway's user).
+    key_file: str
+    #: PEM bundle of the CAs whose client certificates are accepted; without it no client certificate is asked.
+    client_ca_file: str | None = None
+    #: Refuse the TLS handshake of a client without a certificate from ``client_ca_file``.
+    require_client_cert: bool = False
+    min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
+
+    @model_validator(mode="after")
+    def _client_ca_needed(self) -> TLSConfig:
+        if self.require_client_cert and not self.client_ca_file:
+            raise ValueError("require_client_cert needs client_ca_file (the CAs that issue client certificates)")
+        return self
+
+
+class VendorListener(Listener):
+    """The listener vendors call; it may serve TLS and require client certificates."""
+
+    tls: TLSConfig | None = None
+
+
 class Listeners(_Model):
-    vendor: Listener = Listener(port=8080)
+    vendor: VendorListener = VendorListener(port=8080)
     #: Health, readiness and metrics (and the admin API). Loopback by default: keep it off the vendor's network.
     admin: Listener = Listener(port=8081)
+
+
+class SqliteOptions(_Model):
+    """SQLite-only settings (docs/configuration.md, "store.sqlite")."""
+
+    #: ``full`` (default): every commit is on disk before it returns, so an audited response survives a
+    #: power loss. ``normal``: with WAL a commit survives a crash or kill of the process but the last
+    #: commits may be lost on a power loss or OS crash; saves one fsync per request.
+    synchronous: Literal["full", "normal"] = "full"
 
 
 class StoreConfig(_Model):
     #: ``sqlite:///relative/or/absolute/path.db`` (relative to the config file) or ``postgresql://…``.
     url: str = "sqlite:///aduana.db"
+    sqlite: SqliteOptions = SqliteOptions()
 
     @field_validator("url")
     @classmethod
@@ -66,13 +103,40 @@ class KeysConfig(_Model):
         return value
 
 
+_STREAM_THRESHOLD = 256 * 1024
+
+
 class InspectionConfig(_Model):
     #: Detection runs in this many worker processes, off the event loop.
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     #: Time budget for detecting personal data in one message; over it, the message is refused.
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    #: How long a message may wait for a free worker; over it the message is refused (503 busy).
+    queue_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
     #: Largest body inspected; a larger one is refused with 413.
     max_body_bytes: Annotated[int, Field(gt=0)] = 2 * 1024 * 1024
+    #: A body whose content type the policy passes uninspected is streamed through, never buffered whole,
+    #: when it is larger than this or has no declared length (docs/configuration.md, "Streaming").
+    stream_threshold_bytes: Annotated[int, Field(ge=0)] = _STREAM_THRESHOLD
+    #: Largest body streamed through uninspected; over it the transfer is cut off and audited.
+    max_passthrough_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024 * 1024
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_threshold(cls, data: Any) -> Any:
+        # Left at its default under a smaller max_body_bytes, the threshold follows it down.
+        if isinstance(data, dict) and "stream_threshold_bytes" not in data and isinstance(
+                data.get("max_body_bytes"), int) and data["max_body_bytes"] < _STREAM_THRESHOLD:
+            return {**data, "stream_threshold_bytes": data["max_body_bytes"]}
+        return data
+
+    @model_validator(mode="after")
+    def _stream_limits(self) -> InspectionConfig:
+        if self.stream_threshold_bytes > self.max_body_bytes:
+            raise ValueError("stream_threshold_bytes must not exceed max_body_bytes (smaller bodies are buffered)")
+        if self.max_passthrough_bytes < self.stream_threshold_bytes:
+            raise ValueError("max_passthrough_bytes must be at least stream_threshold_bytes")
+        return self
 
 
 class UpstreamTimeouts(_Model):
@@ -122,12 +186,40 @@ class Route(_Model):
         return value
 
 
+class ClientCertificate(_Model):
+    """A client certificate bound to a contract: by the SHA-256 fingerprint of its DER form (preferred:
+    it names one certificate) or by its subject common name (any certificate the trusted CAs issue with
+    that name, so renewals need no config change)."""
+
+    sha256: str | None = None
+    common_name: Annotated[str, Field(min_length=1)] | None = None
+
+    @field_validator("sha256")
+    @classmethod
+    def _fingerprint(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = value.replace(":", "").lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", digits):
+            raise ValueError("expected 64 hex digits (colons allowed), e.g. from `openssl x509 -fingerprint -sha256`")
+        return digits
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ClientCertificate:
+        if (self.sha256 is None) == (self.common_name is None):
+            raise ValueError("give exactly one of sha256 or common_name")
+        return self
+
+
 class Contract(_Model):
     """One engagement with one vendor: the tenant boundary."""
 
     vendor: Annotated[str, Field(min_length=1)]
     policy_packs: Annotated[tuple[str, ...], Field(min_length=1)]
     routes: Annotated[tuple[Route, ...], Field(min_length=1)]
+    #: Client certificates this contract's callers must present (with their API key) on a TLS vendor
+    #: listener. Empty: no certificate is required (docs/configuration.md, "TLS and client certificates").
+    client_certificates: tuple[ClientCertificate, ...] = ()
 
     @model_validator(mode="after")
     def _unique_routes(self) -> Contract:
@@ -180,6 +272,23 @@ class Config(_Model):
                         f"route prefix {route.prefix!r} is used by both {seen[route.prefix]} and {cname}/{route.name}"
                     )
                 seen[route.prefix] = f"{cname}/{route.name}"
+        return self
+
+    @model_validator(mode="after")
+    def _certificates_need_client_ca(self) -> Config:
+        bound = sorted(c for c, contract in self.contracts.items() if contract.client_certificates)
+        tls = self.listeners.vendor.tls
+        if bound and (tls is None or tls.client_ca_file is None):
+            raise ValueError(
+                f"contracts {', '.join(bound)} list client_certificates, so listeners.vendor.tls.client_ca_file "
+                "must be set (otherwise no client certificate is ever asked for)"
+            )
+        owner: dict[str, str] = {}
+        for cname, contract in self.contracts.items():
+            for cert in contract.client_certificates:
+                ident = cert.sha256 or f"CN={cert.common_name}"
+                if owner.setdefault(ident, cname) != cname:
+                    raise ValueError(f"client certificate {ident} is bound to both {owner[ident]} and {cname}")
         return self
 
     def resolve(self, path: str) -> Path:

@@ -29,7 +29,6 @@ import copy
 import importlib
 import importlib.metadata
 import inspect
-import re
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,16 +38,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import pluggy
 
 from gateway import hookspecs
-from gateway.errors import AduanaError, ConfigError, PluginError
+from gateway.errors import ConfigError, PluginError
+from gateway.plugin_guards import GuardedAction, GuardedHandler, failure_of
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
 
+    from gateway.config import Contract
     from gateway.credentials import Credentials
-    from gateway.inspect.document import ContentHandler, Document
-    from gateway.inspect.findings import Action, ActionContext, ActionResult, Finding
+    from gateway.inspect.document import ContentHandler
+    from gateway.inspect.findings import Action
     from gateway.keys.provider import KeyProvider
     from gateway.proxy.message import Message, Principal
+    from gateway.proxy.peer import PeerCertificate
 
 T = TypeVar("T")
 
@@ -58,6 +60,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "gateway.plugins.recognizers_es",
     "gateway.plugins.recognizers_pci",
     "gateway.plugins.recognizers_hipaa",
+    "gateway.plugins.recognizers_en_place",
     "gateway.plugins.recognizers_secrets",
     "gateway.plugins.actions",
     "gateway.plugins.content_json",
@@ -65,6 +68,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "gateway.plugins.content_form",
     "gateway.plugins.content_email",
     "gateway.plugins.content_csv",
+    "gateway.plugins.auth_mtls",  # before auth_apikey: Aduana asks it first (see Plugins._impls)
     "gateway.plugins.auth_apikey",
     "gateway.plugins.keyprovider_file",
     "gateway.plugins.keyprovider_env",
@@ -81,9 +85,6 @@ ASYNC_HOOKS = frozenset({"aduana_before_upstream", "aduana_after_upstream"})
 KEY_KINDS = ("data", "master")
 #: Attribute set on every recognizer: the plugin that registered it (so its failure can name it).
 PLUGIN_ATTRIBUTE = "aduana_plugin"
-#: A value at least this long (letters and digits) must not appear inside an action's output.
-_MIN_CONTAINED = 6
-_SCALAR = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,6 @@ async def await_me_maybe(value: Awaitable[T] | T) -> T:
     return value
 
 
-def _failure(plugin: str, what: str, exc: Exception) -> AduanaError:
-    """The error a plugin's exception becomes on the inspection path (rule 2)."""
-    if isinstance(exc, AduanaError) and (exc.status < 500 or isinstance(exc, ConfigError)):
-        return exc
-    return PluginError(plugin, f"{what} raised {type(exc).__name__}")
-
-
 class Plugins:
     """A typed facade over the pluggy manager: one method per hook."""
 
@@ -151,7 +145,7 @@ class Plugins:
             try:
                 result = impl.function(*(kwargs[name] for name in impl.argnames))
             except Exception as exc:
-                raise _failure(impl.plugin_name, hook_name, exc) from exc
+                raise failure_of(impl.plugin_name, hook_name, exc) from exc
             if result is not None:
                 out.append((impl.plugin_name, result))
                 if first:
@@ -183,7 +177,7 @@ class Plugins:
             try:
                 await await_me_maybe(impl.function(*({"message": message}[n] for n in impl.argnames)))
             except Exception as exc:
-                raise _failure(impl.plugin_name, hook_name, exc) from exc
+                raise failure_of(impl.plugin_name, hook_name, exc) from exc
             if _snapshot(message) != before:
                 raise PluginError(impl.plugin_name, f"{hook_name} changed the message (only annotations may change)")
 
@@ -233,11 +227,13 @@ class Plugins:
     # --- a message's trip -----------------------------------------------------------------------------
 
     def authenticate(
-        self, authorization: str | None, headers: Mapping[str, str], credentials: Credentials
+        self, authorization: str | None, headers: Mapping[str, str], credentials: Credentials,
+        peer_cert: PeerCertificate | None = None, contracts: Mapping[str, Contract] | None = None,
     ) -> Principal | None:
         """The caller's principal, or ``None``. Stops at first non-None result."""
         found = self._results("aduana_authenticate", first=True, authorization=authorization,
-                              headers=headers, credentials=credentials)
+                              headers=headers, credentials=credentials, peer_cert=peer_cert,
+                              contracts=contracts if contracts is not None else {})
         principal: Principal | None = found[0][1] if found else None
         return principal
 
@@ -291,98 +287,6 @@ def _snapshot(message: Message) -> tuple[Any, ...]:
     """Everything a before/after-upstream hook may not change (annotations may)."""
     return (message.body, tuple(message.headers.items()), message.status, message.content_type,
             message.contract, message.route, message.direction, message.method, message.path_template)
-
-
-def _letters_or_digits(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
-
-
-def reveals(value: str, output: str) -> bool:
-    """Whether an action's ``output`` lets ``value`` through (ignoring case, spaces and punctuation)."""
-    needle = _letters_or_digits(value)
-    if not needle:
-        return False
-    haystack = _letters_or_digits(output)
-    return haystack == needle or (len(needle) >= _MIN_CONTAINED and needle in haystack)
-
-
-class GuardedAction:
-    """A third-party action, checked on every use: a failure or a leak fails the message closed."""
-
-    def __init__(self, plugin: str, action: Action) -> None:
-        self.plugin = plugin
-        self.inner = action
-        self.name: str = action.name
-        self.rank: int = action.rank
-
-    def check_params(self, params: Mapping[str, Any]) -> None:
-        try:
-            self.inner.check_params(params)
-        except ValueError:
-            raise
-        except Exception as exc:
-            raise ConfigError(f"action {self.name!r} of plugin {self.plugin} could not check its "
-                              f"parameters: {type(exc).__name__}") from exc
-
-    def apply(self, value: str, finding: Finding, params: Mapping[str, Any], ctx: ActionContext) -> ActionResult:
-        try:
-            result = self.inner.apply(value, finding, params, ctx)
-        except Exception as exc:
-            raise _failure(self.plugin, f"action {self.name!r}", exc) from exc
-        # DROP and BLOCK are not text: the transformer acts on them (and refuses any other type).
-        if isinstance(result, str) and reveals(value, result):
-            raise PluginError(self.plugin, f"action {self.name!r} returned the value it was given")
-        return result
-
-
-class GuardedHandler:
-    """A third-party content handler whose documents are checked before inspection uses them."""
-
-    def __init__(self, plugin: str, handler: ContentHandler) -> None:
-        self.plugin = plugin
-        self.inner = handler
-        self.name: str = handler.name
-        self.media_types: tuple[str, ...] = tuple(handler.media_types)
-
-    def parse(self, body: bytes, *, media_type: str, charset: str | None) -> Document:
-        what = f"content handler {self.name!r}"
-        try:
-            doc = self.inner.parse(body, media_type=media_type, charset=charset)
-        except Exception as exc:
-            raise _failure(self.plugin, what, exc) from exc
-        parts = getattr(doc, "parts", None)
-        if not isinstance(parts, list) or not callable(getattr(doc, "serialize", None)):
-            raise PluginError(self.plugin, f"{what} returned no document")
-        exposed = False
-        for part in parts:
-            text = getattr(part, "text", None)
-            if not isinstance(text, str):
-                raise PluginError(self.plugin, f"{what} returned a part without text")
-            if getattr(part, "skip", False):
-                raise PluginError(self.plugin, f"{what} marked a part never-inspected (only a field rule may)")
-            if "scalar" in getattr(part, "meta", {}) and not _SCALAR.fullmatch(text.strip()):
-                raise PluginError(self.plugin, f"{what} marked text as a scalar")
-            exposed = exposed or bool(text.strip())
-        if not exposed and any(c.isalnum() for c in body.decode("utf-8", "replace")):
-            raise PluginError(self.plugin, f"{what} exposed nothing to inspect in a body with text")
-        return GuardedDocument(self.plugin, what, doc)
-
-
-class GuardedDocument:
-    """A third-party document: a failure to write it back names its plugin."""
-
-    def __init__(self, plugin: str, what: str, doc: Document) -> None:
-        self._plugin, self._what, self._doc = plugin, what, doc
-        self.parts = doc.parts  # the same Part objects: the transformer's replacements reach ``doc``
-
-    def serialize(self) -> bytes:
-        try:
-            return self._doc.serialize()
-        except Exception as exc:
-            raise _failure(self._plugin, self._what, exc) from exc
-
-    def __getattr__(self, name: str) -> Any:  # e.g. ``charset``, which the inspector reads
-        return getattr(self._doc, name)
 
 
 # --- loading ----------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def open_runtime(config: Config, *, plugins: Plugins | None = None, check_schema
     plugins = plugins or load_plugins(config.plugins)
     provider = key_provider(config, plugins)
     master = provider.master_key()
-    db = open_database(config.store_url, create=not check_schema)
+    db = open_database(config.store_url, create=not check_schema, sqlite_synchronous=config.store.sqlite.synchronous)
     try:
         if check_schema:
             check_current(db)

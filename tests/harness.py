@@ -6,6 +6,7 @@ gateway's vendor and admin applications on ephemeral loopback ports, and issues 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,8 +22,10 @@ from gateway import oplog
 from gateway.config import load_config
 from gateway.credentials import Credentials
 from gateway.keys.provider import init_key_file
+from gateway.proxy.pipeline import FORWARDING_ACTION
 from gateway.runtime import Runtime, key_provider, open_runtime
 from gateway.server.app import init_admin_app, init_app
+from gateway.server.tls import server_context
 from gateway.store import open_database
 from gateway.store.migrations import migrate
 
@@ -101,8 +104,11 @@ class GatewayHarness:
         db.close()
         self.runtime = open_runtime(config)
         app = init_app(self.runtime, checkpoint_interval=3600)
+        # listeners.vendor.tls: the vendor listener serves TLS (and mTLS) exactly as `aduana serve` does.
+        tls = config.listeners.vendor.tls
+        ssl_context = server_context(tls, config.resolve) if tls is not None else None
         self.vendor = TestServer(app, host="127.0.0.1", port=0)
-        await self.vendor.start_server()
+        await self.vendor.start_server(ssl=ssl_context)
         self.admin = TestServer(init_admin_app(app), host="127.0.0.1", port=0)
         await self.admin.start_server()
         return self
@@ -113,6 +119,15 @@ class GatewayHarness:
         _, key = Credentials(self.runtime.db, master).issue(contract)
         self.keys[contract] = key
         return key
+
+    def record(self, request_id: str) -> dict[str, Any]:
+        """The audit record of a request's outcome (not the ``proxy.forwarding`` record written before it)."""
+        assert self.runtime is not None
+        with self.runtime.db.transaction() as tx:
+            rows = tx.fetchall("SELECT body FROM audit_records ORDER BY seq")
+        (found,) = [r for r in (json.loads(b) for (b,) in rows)
+                    if r.get("request_id") == request_id and r.get("action") != FORWARDING_ACTION]
+        return found
 
     def url(self, path: str) -> str:
         """The vendor listener's URL for ``path``, exactly as written (no normalization of ``..``)."""

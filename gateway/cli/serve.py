@@ -14,6 +14,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 from types import FrameType
@@ -26,6 +27,7 @@ from gateway.cli.common import config_option, handle_errors, load
 from gateway.config import Config, Listeners
 from gateway.errors import AduanaError, ConfigError
 from gateway.runtime import open_runtime
+from gateway.server.tls import server_context
 
 
 @click.command("serve")
@@ -38,20 +40,22 @@ def command(config_path: Path, check_only: bool, workers: int) -> None:
     """Run the gateway: the vendor listener and the admin listener (health, readiness, metrics).
 
     Refuses to start, touching nothing, when the config is invalid, the master key is missing or
-    wrong, or the store's schema is behind (run `aduana store migrate`).
+    wrong, the vendor listener's TLS files are missing or do not match, or the store's schema is behind
+    (run `aduana store migrate`).
     """
     config = load(config_path)
     _configure_logging(config)
+    tls = _vendor_tls(config)  # before anything opens: a bad certificate stops start-up here
     runtime = open_runtime(config)
     from gateway.server.app import init_admin_app, init_app
 
     try:
         app = init_app(runtime)  # compiles every policy: a bad one stops start-up here, once
         if check_only:
-            click.echo("ok: store, keys and policies are ready")
+            click.echo("ok: store, keys, policies" + (" and TLS" if tls else "") + " are ready")
             return
         if workers == 1:
-            asyncio.run(_serve(app, init_admin_app(app), config.listeners, reuse_port=False))
+            asyncio.run(_serve(app, init_admin_app(app), config.listeners, tls, reuse_port=False))
             return
     finally:
         runtime.close()
@@ -64,7 +68,14 @@ def _configure_logging(config: Config) -> None:
     oplog.configure(config.logging.level, config.resolve(config.logging.file) if config.logging.file else None)
 
 
-async def _serve(app: web.Application, admin: web.Application, listeners: Listeners, *, reuse_port: bool) -> None:
+def _vendor_tls(config: Config) -> ssl.SSLContext | None:
+    """The vendor listener's TLS context, or ``None`` for plain HTTP (each worker builds its own)."""
+    tls = config.listeners.vendor.tls
+    return server_context(tls, config.resolve) if tls is not None else None
+
+
+async def _serve(app: web.Application, admin: web.Application, listeners: Listeners,
+                 tls: ssl.SSLContext | None, *, reuse_port: bool) -> None:
     log = oplog.get_logger()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -76,9 +87,11 @@ async def _serve(app: web.Application, admin: web.Application, listeners: Listen
     await admin_runner.setup()
     reuse = True if reuse_port else None
     try:
-        await web.TCPSite(runner, listeners.vendor.host, listeners.vendor.port, reuse_port=reuse).start()
+        await web.TCPSite(runner, listeners.vendor.host, listeners.vendor.port, ssl_context=tls,
+                          reuse_port=reuse).start()
         await web.TCPSite(admin_runner, listeners.admin.host, listeners.admin.port, reuse_port=reuse).start()
-        log.info("listening", vendor=f"{listeners.vendor.host}:{listeners.vendor.port}",
+        log.info("listening", vendor=f"{'https' if tls else 'http'}://{listeners.vendor.host}:{listeners.vendor.port}",
+                 client_certificates=_client_cert_mode(listeners),
                  admin=f"{listeners.admin.host}:{listeners.admin.port}", pid=os.getpid())
         await stop.wait()
         log.info("shutting_down", pid=os.getpid())
@@ -92,6 +105,7 @@ def _worker(config_path: str, index: int) -> None:
     try:
         config = load(Path(config_path))
         _configure_logging(config)
+        tls = _vendor_tls(config)
         runtime = open_runtime(config)
     except AduanaError as exc:
         print(f"error: worker {index}: {exc}", file=sys.stderr)
@@ -100,9 +114,16 @@ def _worker(config_path: str, index: int) -> None:
 
     try:
         app = init_app(runtime)
-        asyncio.run(_serve(app, init_admin_app(app), config.listeners, reuse_port=True))
+        asyncio.run(_serve(app, init_admin_app(app), config.listeners, tls, reuse_port=True))
     finally:
         runtime.close()
+
+
+def _client_cert_mode(listeners: Listeners) -> str:
+    tls = listeners.vendor.tls
+    if tls is None or tls.client_ca_file is None:
+        return "none"
+    return "required" if tls.require_client_cert else "optional"
 
 
 def supervise(config_path: Path, workers: int) -> int:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from gateway.cli.common import audit_action, config_option, console, err_console, fail, handle_errors, runtime
 from gateway.credentials import Credentials
+from gateway.lifecycle.state import state_of
 from gateway.runtime import Runtime
 
 
@@ -35,6 +36,10 @@ def issue_key(contract: str, config_path: Path) -> None:
     with runtime(config_path) as rt:
         if contract not in rt.config.contracts:
             fail(f"no contract {contract!r} in {config_path} (known: {', '.join(sorted(rt.config.contracts))})", 2)
+        state = state_of(rt.db, contract)
+        if state.ended:
+            # A key for an ended contract would be refused on every request: say so now, issue nothing.
+            fail(f"contract {contract} is {state.status}: no new keys are issued for it", 1)
         key_id, key = _credentials(rt).issue(contract)
         _audit(rt, "vendor.issue-key", contract, key_id)
     err_console.print(f"issued key {key_id} for contract {contract}; it is shown once, store it now:")

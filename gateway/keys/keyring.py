@@ -10,7 +10,9 @@ Rules this module keeps:
    wrapped by it. It re-reads its key provider once (a replaced key file is picked up) and otherwise
    refuses with :class:`KeyError_`.
 3. Unwrapped keys are cached for the life of the process, so a running gateway keeps serving every
-   contract it knows while the master key is rotated under it.
+   contract it knows while the master key is rotated under it — except a contract whose termination
+   has started: the server drops its keys within seconds (``forget_contract``, called by
+   ``gateway.lifecycle.state.forget_ended_keys``).
 4. The version new writes use is re-read at least every ``current_ttl`` seconds (an injectable clock),
    so a version started by ``aduana keys rotate`` reaches every running gateway within that bound.
 5. Purposes: ``data`` (AES-256-GCM for stored values; versioned, rotated by ``keys rotate``) and
@@ -293,6 +295,25 @@ class KeyRing:
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (contract, purpose, version) DO NOTHING",
             (key_id, contract, purpose, version, wrapped, master_id, datetime.now(UTC).isoformat()),
         ))
+
+    def forget_contract(self, contract: str) -> int:
+        """Drop every unwrapped key of ``contract`` this process holds; return how many were held.
+
+        Called once a contract's termination has started, so a running gateway does not keep a shredded
+        contract's keys until it restarts. (Python cannot overwrite the freed bytes; the references go.)
+        """
+        with self._lock:
+            held = [k for k in self._cache if k[0] == contract]
+            for cache_key in held:
+                del self._cache[cache_key]
+            for current_key in [k for k in self._current if k[0] == contract]:
+                del self._current[current_key]
+        return len(held)
+
+    def holds(self, contract: str) -> bool:
+        """Whether this process holds any unwrapped key of ``contract``."""
+        with self._lock:
+            return any(k[0] == contract for k in self._cache)
 
     def forget_current(self, contract: str, purpose: str = DATA) -> None:
         """Drop the cached current version so the next write re-reads it (after starting a new one)."""

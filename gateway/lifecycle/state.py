@@ -26,6 +26,7 @@ from gateway.audit.record import format_time
 from gateway.credentials import PREFIX, Credentials
 from gateway.errors import AduanaError, ForbiddenError
 from gateway.keys.crypto import constant_time_equal
+from gateway.keys.keyring import KeyRing
 from gateway.store.base import Database, Transaction, serialize
 
 ACTIVE: Final = "active"
@@ -150,6 +151,21 @@ def held_contracts(tx: Transaction) -> set[str]:
 
 
 # --- the gateway's question: may this contract be served? ----------------------------------------------
+
+
+#: How often a running gateway looks for contracts whose termination started, to drop their keys.
+KEY_EVICTION_SECONDS: Final = 5.0
+
+
+def forget_ended_keys(db: Database, keyring: KeyRing) -> list[str]:
+    """Drop from ``keyring``'s memory the keys of every contract whose termination has started.
+
+    A termination run by ``aduana contract terminate`` (another process) shreds the keys in the store;
+    this makes a running gateway let go of its unwrapped copies too. Returns the contracts whose keys
+    were still held.
+    """
+    ended = [c for c, s in all_states(db).items() if s.ended]
+    return [c for c in ended if keyring.forget_contract(c)]
 
 
 def check_active(db: Database, contract: str, credential_id: str | None = None) -> None:

@@ -5,14 +5,20 @@ Rules this module keeps:
    id, reason code, no internal detail) and the upstream body is not released.
 2. Nothing is forwarded that was not fully inspected: a body is sent upstream only after its whole
    inspection succeeded; a partly inspected body never exists outside this function.
-3. No access without a record: the audit record is durably written before the response is returned;
-   if that fails, the caller gets 503 instead of the data.
-4. Logs and audit records carry ids, templates, reason codes and counts, never a value.
+3. No access without a record: the audit record is durably written before the response is returned
+   (a streamed response: before its first byte, see ``gateway/proxy/streaming.py``); if that fails, the
+   caller gets 503 instead of the data.
+4. No forwarding without a record: a ``proxy.forwarding`` record (what was decided, found and done) is
+   durably written before the upstream call, so a crash between forward and outcome still leaves one.
+   If it cannot be written, nothing is forwarded (503 ``audit_write_failed``). A handler cancelled
+   mid-request (shutdown, client gone) still gets its ``proxy`` outcome record (``cancelled``).
+5. Logs and audit records carry ids, templates, reason codes and counts, never a value.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -32,12 +38,7 @@ from gateway.errors import (
     AduanaError,
     AuditError,
     AuthenticationError,
-    BadRequestError,
-    PayloadTooLargeError,
     PluginError,
-    UnsupportedMediaError,
-    UpstreamError,
-    UpstreamTimeout,
 )
 from gateway.inspect.inspector import Inspector
 from gateway.inspect.transform import Outcome
@@ -46,8 +47,11 @@ from gateway.metrics import Metrics
 from gateway.oplog import get_logger
 from gateway.pluginmanager import Plugins
 from gateway.policy.merge import EffectivePolicy
+from gateway.proxy import guards
 from gateway.proxy.message import Message, Principal
+from gateway.proxy.peer import CertificateRefused, PeerCertificate, peer_certificate
 from gateway.proxy.routes import Match, Router, check_raw_path
+from gateway.proxy.streaming import PendingStream, RequestStream, forward, should_stream
 
 T = TypeVar("T")
 
@@ -56,12 +60,13 @@ HOP_BY_HOP = frozenset(
     for h in ("Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
               "Transfer-Encoding", "Upgrade")
 )
+#: The action of the record written before a request is forwarded (rule 4); the outcome's is ``proxy``.
+FORWARDING_ACTION = "proxy.forwarding"
+
 # Never passed from the vendor to the upstream: the vendor's credentials and anything that would let the
 # upstream send a body we cannot inspect.
 _REQUEST_STRIP = HOP_BY_HOP | {"authorization", "cookie", "host", "content-length", "content-encoding",
                                "accept-encoding", "x-request-id", "expect"}
-_RESPONSE_STRIP = HOP_BY_HOP | {"set-cookie", "content-length", "content-encoding", "x-request-id", "server",
-                                "www-authenticate"}
 
 
 @dataclass
@@ -80,6 +85,8 @@ class Trace:
     bytes_in: int = 0
     bytes_out: int = 0
     annotations: dict[str, Any] = field(default_factory=dict)
+    #: Directions whose body was streamed through uninspected ("request", "response").
+    streamed: list[str] = field(default_factory=list)
 
     @property
     def latency_ms(self) -> float:
@@ -127,12 +134,18 @@ class Pipeline:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         trace = Trace(request_id=uuid.uuid4().hex, method=request.method)
         try:
-            response: web.StreamResponse = await self._handle(request, trace)
+            response: web.StreamResponse | PendingStream = await self._handle(request, trace)
             trace.decision, trace.reason = "forwarded", "ok"
         except AduanaError as exc:
             trace.decision = "blocked" if exc.status < 500 else "failed"
             trace.reason = exc.reason
             response = error_response(exc, trace.request_id)
+        except asyncio.CancelledError:
+            # Shutdown or a lost client: the record is written on the store pool, which finishes the
+            # write even though this task is being cancelled (rule 4).
+            trace.decision, trace.reason = "failed", "cancelled"
+            self._record_despite_cancel(trace)
+            raise
         except Exception as exc:  # a bug must still fail closed, with a record
             trace.decision, trace.reason = "failed", "internal_error"
             self.log.error("unexpected_error", request_id=trace.request_id, error=type(exc).__name__)
@@ -142,15 +155,38 @@ class Pipeline:
         except Exception as exc:
             trace.decision, trace.reason = "failed", "audit_write_failed"
             self.log.error("audit_write_failed", request_id=trace.request_id, error=type(exc).__name__)
+            if isinstance(response, PendingStream):
+                response.close()  # not one byte of an unrecorded response
             response = error_response(AuditError(), trace.request_id)
+        if isinstance(response, PendingStream):
+            response = await self._release(request, response, trace)
         self._observe(trace, response)
         return response
 
-    async def _handle(self, request: web.Request, trace: Trace) -> web.StreamResponse:
+    async def _release(self, request: web.Request, pending: PendingStream, trace: Trace) -> web.StreamResponse:
+        """Stream a response whose audit record is written; record a cut-off in a second record."""
+        try:
+            response = await pending.release(request)
+        except asyncio.CancelledError:  # the client left and aiohttp cancelled the handler mid-stream
+            trace.bytes_out = pending.sent
+            trace.decision, trace.reason = "failed", pending.cut_reason or "cancelled"
+            self._record_despite_cancel(trace)
+            raise
+        trace.bytes_out = pending.sent
+        if pending.cut_reason is not None:
+            trace.decision, trace.reason = "failed", pending.cut_reason
+            try:  # the bytes already left; on failure the log keeps what the trail could not
+                await self._record_quietly(self._event(trace))
+            finally:
+                pending.abort(request)
+        return response
+
+    async def _handle(self, request: web.Request, trace: Trace) -> web.StreamResponse | PendingStream:
         # 1. who is calling, and is their contract still in force
         try:
-            principal = await self._on_store(self._authenticate, request)
-        except ContractTerminated as exc:  # audited under the terminated contract and credential
+            # The peer certificate is read here, on the event loop that owns the connection.
+            principal = await self._on_store(self._authenticate, request, peer_certificate(request))
+        except (ContractTerminated, CertificateRefused) as exc:  # audited under the key's contract and credential
             trace.principal = Principal(contract=exc.contract, credential_id=exc.credential_id or "-")
             raise
         trace.principal = principal
@@ -164,8 +200,17 @@ class Pipeline:
         policy = self.policies[(match.contract, route.name)]
         limit = self.config.inspection.max_body_bytes
 
-        # 3. the request body, bounded
-        body = await _read_body(request, limit)
+        # 3. the request body, bounded (a large one the policy passes uninspected is streamed instead)
+        stream: RequestStream | None = None
+        if request.body_exists and should_stream(
+            request.headers.get("Content-Type"), request.content_length, policy, self.config.inspection
+        ):
+            guards.check_codings(request.headers)
+            stream = RequestStream(request, self.config.inspection.max_passthrough_bytes)
+            trace.streamed.append("request")
+            body = b""  # nothing to inspect: the policy passes this type
+        else:
+            body = await guards.read_body(request, limit)
         trace.bytes_in = len(body)
 
         # 4. the request's way upstream: restored, or protected (body, path values, query values)
@@ -183,6 +228,8 @@ class Pipeline:
             new_texts, text_outcome = await self.inspector.restore_texts(
                 param_values + [v for _, v in query], match.contract
             )
+        if result.disposition == "pass":
+            guards.check_declared_type(body, content_type)
         trace.outcome.merge(result.outcome)
         trace.outcome.merge(text_outcome)
         for i, value in zip(match.param_segments, new_texts[: len(param_values)], strict=True):
@@ -210,27 +257,43 @@ class Pipeline:
         await self._hook(self.plugins.before_upstream, outgoing)
         trace.annotations.update(outgoing.annotations)
 
-        # 5. forward
-        status, resp_headers, resp_body = await self._forward(
-            request.method, url, outgoing.headers, outgoing.body, route.timeouts.connect_seconds,
-            route.timeouts.read_seconds, limit,
-        )
-        trace.upstream_status = status
+        # 5. forward, after the record that says so is durable (rule 4)
+        try:
+            await self._on_store(self.audit.append, dataclasses.replace(
+                self._event(trace), action=FORWARDING_ACTION, decision="done", reason="forwarding"))
+        except Exception as exc:
+            self.log.error("audit_write_failed", request_id=trace.request_id, error=type(exc).__name__)
+            raise AuditError("forwarding record not written") from exc
+        connect, read = route.timeouts.connect_seconds, route.timeouts.read_seconds
+        timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect, sock_read=read)
+        try:
+            upstream = await forward(self.session, request.method, url, outgoing.headers,
+                                     stream if stream is not None else outgoing.body, timeout, policy,
+                                     self.config.inspection)
+        finally:
+            if stream is not None:
+                trace.bytes_in = stream.size
+        trace.upstream_status = upstream.status
+        if isinstance(upstream, PendingStream):
+            try:
+                return await self._pending_response(request, upstream, trace, match)
+            except BaseException:
+                upstream.close()
+                raise
+        status, resp_headers, resp_body = upstream.status, upstream.headers, upstream.body
 
         # 6. the response's way back: protected, or restored
-        if resp_headers.get("Content-Encoding", "identity").lower() not in ("identity", ""):
-            raise UnsupportedMediaError("upstream sent a compressed body", reason="upstream_compressed")
         resp_type = resp_headers.get("Content-Type")
         if route.protect == "response":
             back = await self.inspector.protect_body(resp_body, resp_type, policy, match.contract)
         else:
             back = await self.inspector.restore_body(resp_body, resp_type, policy, match.contract)
+        if back.disposition == "pass":
+            guards.check_declared_type(resp_body, resp_type)
         trace.outcome.merge(back.outcome)
 
-        out_headers = CIMultiDict(
-            (k, v) for k, v in resp_headers.items() if k.lower() not in _RESPONSE_STRIP
-            and k.lower() not in _connection_tokens(resp_headers)
-        )
+        # Only allow-listed headers reach the vendor: any other header is data inspection never saw.
+        out_headers = guards.response_headers(resp_headers)
         if back.content_type:
             out_headers["Content-Type"] = back.content_type
         incoming = Message(trace.request_id, match.contract, route.name, "response", request.method,
@@ -242,9 +305,58 @@ class Pipeline:
         trace.bytes_out = len(incoming.body)
         return web.Response(status=status, body=incoming.body, headers=incoming.headers)
 
-    def _authenticate(self, request: web.Request) -> Principal:
+    async def audit_rejection(self, status: int) -> None:
+        """Record a request aiohttp's HTTP parser refused before the pipeline saw it (``http_malformed``)."""
+        trace = Trace(request_id=uuid.uuid4().hex, method="", decision="blocked", reason="http_malformed")
+        event = dataclasses.replace(self._event(trace), method=None, details={"status": status})
+        await self._record_quietly(event)
+        self.metrics.requests.labels("-", "-", "blocked").inc()
+        self.metrics.blocked.labels("http_malformed").inc()
+        self.log.info("request", request_id=trace.request_id, status=status, decision="blocked",
+                      reason="http_malformed")
+
+    def _record_despite_cancel(self, trace: Trace) -> None:
+        """Record a cancelled request on the store pool, which finishes the write though the task ends."""
+        try:
+            self._store.submit(self._append_quietly, self._event(trace))
+        except RuntimeError:  # the pool is already shut down: say so rather than hide the cancel
+            self.log.error("audit_write_failed", request_id=trace.request_id, error="executor_shutdown")
+
+    async def _record_quietly(self, event: AuditEvent) -> None:
+        """Record what already happened; a failure (store or pool) is logged, not raised."""
+        try:
+            await self._on_store(self.audit.append, event)
+        except Exception as exc:
+            self.log.error("audit_write_failed", request_id=event.request_id, error=type(exc).__name__)
+
+    def _append_quietly(self, event: AuditEvent) -> None:
+        """Append ``event``; a failure is logged, not raised (for records of what already happened)."""
+        try:
+            self.audit.append(event)
+        except Exception as exc:
+            self.log.error("audit_write_failed", request_id=event.request_id, error=type(exc).__name__)
+
+    async def _pending_response(
+        self, request: web.Request, upstream: PendingStream, trace: Trace, match: Match
+    ) -> PendingStream:
+        """Step 6 for a response streamed through uninspected: headers and hooks only, no body yet."""
+        resp_headers = upstream.upstream_headers
+        upstream.headers = guards.response_headers(resp_headers)
+        incoming = Message(trace.request_id, match.contract, match.route.name, "response", request.method,
+                           match.template, upstream.headers, b"", resp_headers.get("Content-Type") or "",
+                           status=upstream.status)
+        await self._hook(self.plugins.after_upstream, incoming)
+        trace.annotations.update(incoming.annotations)
+        upstream.headers = incoming.headers
+        upstream.headers["X-Request-Id"] = trace.request_id
+        trace.streamed.append("response")
+        trace.bytes_out = upstream.declared or 0
+        return upstream
+
+    def _authenticate(self, request: web.Request, peer: PeerCertificate | None) -> Principal:
         """The caller's principal (on a store thread); a terminated contract is refused (403)."""
-        principal = self.plugins.authenticate(request.headers.get("Authorization"), request.headers, self.credentials)
+        principal = self.plugins.authenticate(request.headers.get("Authorization"), request.headers, self.credentials,
+                                              peer, self.config.contracts)
         if principal is None:
             raise AuthenticationError("no credentials")
         check_active(self.audit.db, principal.contract, principal.credential_id)
@@ -259,32 +371,6 @@ class Pipeline:
         await call(message)
         if message.body is not before and message.body != before:
             raise PluginError("hook", "a hook changed the body after inspection")
-
-    async def _forward(
-        self, method: str, url: str, headers: CIMultiDict[str], body: bytes, connect: float, read: float,
-        limit: int,
-    ) -> tuple[int, CIMultiDict[str], bytes]:
-        timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect, sock_read=read)
-        try:
-            async with self.session.request(method, url, headers=headers, data=body or None, timeout=timeout,
-                                            allow_redirects=False) as resp:
-                declared = resp.content_length
-                if declared is not None and declared > limit:
-                    raise UpstreamError("upstream body over the limit", reason="upstream_body_too_large")
-                chunks = []
-                size = 0
-                async for chunk in resp.content.iter_chunked(65536):
-                    size += len(chunk)
-                    if size > limit:
-                        raise UpstreamError("upstream body over the limit", reason="upstream_body_too_large")
-                    chunks.append(chunk)
-                return resp.status, CIMultiDict(resp.headers), b"".join(chunks)
-        except AduanaError:
-            raise
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise UpstreamTimeout("upstream timed out") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(f"upstream failed: {type(exc).__name__}") from exc
 
     def _event(self, trace: Trace) -> AuditEvent:
         match = trace.match
@@ -309,7 +395,8 @@ class Pipeline:
             bytes_out=trace.bytes_out,
             latency_ms=trace.latency_ms,
             details={"restored": trace.outcome.restored, "unknown_tokens": trace.outcome.unknown_tokens,
-                     **({"annotations": sorted(trace.annotations)} if trace.annotations else {})},
+                     **({"annotations": sorted(trace.annotations)} if trace.annotations else {}),
+                     **({"streamed": list(trace.streamed)} if trace.streamed else {})},
         )
 
     def _observe(self, trace: Trace, response: web.StreamResponse) -> None:
@@ -342,25 +429,3 @@ class Pipeline:
 
 def _connection_tokens(headers: Any) -> frozenset[str]:
     return frozenset(t.strip().lower() for v in headers.getall("Connection", []) for t in v.split(","))
-
-
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """Read the whole request body up to ``limit`` bytes; refuse larger or compressed bodies."""
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
-    if encoding not in ("identity", ""):
-        raise UnsupportedMediaError("compressed request body", reason="compressed_body")
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise PayloadTooLargeError("declared body over the limit")
-    chunks = []
-    size = 0
-    try:
-        async for chunk in request.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLargeError("body over the limit")
-            chunks.append(chunk)
-    except aiohttp.ClientPayloadError as exc:  # pragma: no cover - aiohttp raises this on bad framing
-        raise BadRequestError("malformed body framing", reason="malformed_body") from exc
-    return b"".join(chunks)
-

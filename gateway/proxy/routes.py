@@ -2,19 +2,29 @@
 
 Paths are checked on their raw (still percent-encoded) form before anything else, so an encoded
 ``..`` or ``/`` can never slip past a pattern: such paths are refused, not normalized.
+
+Rules :func:`check_raw_path` keeps (each refusal is a 400 ``path_rejected``):
+1. No encoded dot, slash, backslash, percent (double encoding) or control character, no backslash.
+2. No ``%`` that does not start a valid escape (``%u002e``, ``%zz``), and the decoded bytes are valid,
+   shortest-form UTF-8: an overlong ``%c0%ae`` is not a dot in disguise, it is refused.
+3. No ``;`` path parameters: servers such as Tomcat read ``..;`` as ``..``, so a route pattern and the
+   upstream would disagree about which resource is meant.
+4. No ``.`` or ``..`` segment and no empty segment after decoding.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from gateway.config import Config, Route
 from gateway.errors import BadRequestError, ForbiddenError, NotFoundError
 
 # Encoded dot, slash, backslash or percent (double encoding), and control characters.
 _SUSPICIOUS = re.compile(r"%(2e|2f|5c|25|0[0-9a-f]|1[0-9a-f]|7f)", re.IGNORECASE)
+# A percent sign not followed by two hex digits: IIS's %u002e, or a broken escape.
+_MALFORMED_ESCAPE = re.compile(r"%(?![0-9a-f]{2})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,9 +41,14 @@ class Match:
 
 def check_raw_path(raw_path: str) -> str:
     """Validate the raw path; return it decoded. Refuses traversal and encoded separators."""
-    if _SUSPICIOUS.search(raw_path) or "\\" in raw_path:
+    if _SUSPICIOUS.search(raw_path) or _MALFORMED_ESCAPE.search(raw_path) or "\\" in raw_path:
         raise BadRequestError("suspicious encoding in path", reason="path_rejected")
-    path = unquote(raw_path, errors="strict")
+    if ";" in raw_path:
+        raise BadRequestError("path parameters are not accepted", reason="path_rejected")
+    try:  # Python's UTF-8 decoder refuses overlong forms and surrogates
+        path = unquote_to_bytes(raw_path).decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadRequestError("path is not valid UTF-8", reason="path_rejected") from exc
     segments = path.split("/")
     if any(s in (".", "..") for s in segments) or "//" in path:
         raise BadRequestError("path traversal", reason="path_rejected")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,11 +28,13 @@ from gateway.errors import StoreError
 from gateway.inspect.detect import Detector
 from gateway.inspect.inspector import Inspector
 from gateway.lifecycle import rules
+from gateway.lifecycle.state import KEY_EVICTION_SECONDS, forget_ended_keys
 from gateway.lifecycle.sweeper import Sweeper, run_periodically
 from gateway.metrics import Metrics
 from gateway.oplog import get_logger
 from gateway.policy.compile import compile_policies
 from gateway.policy.merge import EffectivePolicy
+from gateway.proxy import guards
 from gateway.proxy.pipeline import Pipeline
 from gateway.runtime import Runtime
 from gateway.server.admin_api import add_admin_api
@@ -59,8 +62,19 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
     config = runtime.config
     # Compile policies before anything starts: a bad policy must stop start-up, not a request.
     policies = compile_policies(config, runtime.plugins)
-    app = web.Application(client_max_size=config.inspection.max_body_bytes + 1)
     state = GatewayState(runtime=runtime)
+    rejections: set[asyncio.Task[None]] = set()
+
+    def on_rejected(status: int) -> None:
+        # aiohttp's parser answered this request itself; record it (guards rule 5).
+        if state.pipeline is not None:
+            task = asyncio.get_running_loop().create_task(state.pipeline.audit_rejection(status))
+            rejections.add(task)
+            task.add_done_callback(rejections.discard)
+
+    # handler_args override the runner's access_log=None: the auditor is how parser refusals get a record.
+    app = web.Application(client_max_size=config.inspection.max_body_bytes + 1, handler_args={
+        "access_log_class": guards.rejection_auditor(on_rejected), "access_log": logging.getLogger("aduana.http")})
     # The audit log opens nothing until used; the admin API needs it before the vendor app starts.
     state.audit = AuditLog(runtime.db, runtime.keyring, sink=plugin_sink(runtime.plugins))
     app[STATE] = state
@@ -69,7 +83,8 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
     async def resources(app: web.Application) -> AsyncIterator[None]:
         store_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aduana-store")
         detector = Detector(config.plugins, workers=config.inspection.workers,
-                            timeout=config.inspection.timeout_seconds)
+                            timeout=config.inspection.timeout_seconds,
+                            queue_timeout=config.inspection.queue_seconds)
         await detector.start()
         connector = aiohttp.TCPConnector(limit=100, limit_per_host=50, enable_cleanup_closed=True)
         session = aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=False)
@@ -84,15 +99,17 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
                                   store_executor, state.metrics)
         checkpoints = asyncio.create_task(_checkpoint_loop(audit, store_executor, checkpoint_interval))
         sweeper = _start_sweeper(runtime, audit, policies, store_executor)
+        evictor = asyncio.create_task(_key_eviction_loop(runtime, store_executor))
         log.info("gateway_ready", contracts=sorted(config.contracts), workers=config.inspection.workers)
         try:
             yield
         finally:
-            for task in (checkpoints, sweeper):
+            for task in (checkpoints, sweeper, evictor):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            await asyncio.gather(*rejections, return_exceptions=True)
             try:
                 await asyncio.get_running_loop().run_in_executor(store_executor, audit.checkpoint)
             except Exception as exc:
@@ -121,6 +138,21 @@ async def _checkpoint_loop(audit: AuditLog, executor: ThreadPoolExecutor, interv
             await loop.run_in_executor(executor, audit.checkpoint)
         except Exception as exc:  # a failed checkpoint is retried next interval; requests go on
             log.error("checkpoint_failed", error=type(exc).__name__)
+
+
+async def _key_eviction_loop(runtime: Runtime, executor: ThreadPoolExecutor) -> None:
+    """Every few seconds, drop the in-memory keys of contracts whose termination has started."""
+    log = get_logger()
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(KEY_EVICTION_SECONDS)
+        try:
+            forgotten = await loop.run_in_executor(executor, forget_ended_keys, runtime.db, runtime.keyring)
+        except Exception as exc:  # retried next interval; requests of ended contracts are refused anyway
+            log.error("key_eviction_failed", error=type(exc).__name__)
+            continue
+        if forgotten:
+            log.info("contract_keys_forgotten", contracts=forgotten)
 
 
 def _start_sweeper(runtime: Runtime, audit: AuditLog, policies: dict[tuple[str, str], EffectivePolicy],

@@ -243,6 +243,7 @@ async def test_health_readiness_and_metrics(env: Env) -> None:
         assert resp.status == 200
         assert (await resp.json())["checks"] == {"analyzer": True, "keys": True, "store": True}
     await call(env, "GET", "/helpdesk/api/tickets/7001")
+    await call(env, "GET", "/helpdesk/api/tickets/7001", key=None)  # this test's own refusal to count
     async with env.session.get(env.gw.admin_url("/metrics")) as resp:
         text = await resp.text()
     assert 'aduana_requests_total{contract="acme",outcome="forwarded",route="helpdesk"}' in text

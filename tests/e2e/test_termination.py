@@ -26,6 +26,7 @@ from gateway.inspect.document import Part
 from gateway.inspect.transform import restore_parts
 from gateway.lifecycle import certificate as certs
 from gateway.lifecycle.handover import generate_x25519, load_private_key, open_bundle
+from gateway.lifecycle.state import forget_ended_keys
 from gateway.vault import Vault
 from harness import GatewayHarness, bearer, gateway_config, start_helpdesk
 from helpdesk import RECEIVED, make_ticket
@@ -116,6 +117,15 @@ async def test_the_terminated_vendor_is_refused_and_audited(env: Terminated) -> 
     record = json.loads(last[0])
     assert (record["contract"], record["decision"], record["reason"]) == ("acme", "blocked", "contract_terminated")
     assert record["credential_id"] == env.acme_key[4:18]
+
+
+async def test_the_running_gateway_lets_go_of_the_contracts_keys(env: Terminated) -> None:
+    # The gateway's eviction task does this every few seconds; called here to not wait for it.
+    assert env.gw.runtime is not None
+    keyring = env.gw.runtime.keyring
+    assert keyring.holds("globex")
+    forget_ended_keys(env.gw.runtime.db, keyring)
+    assert not keyring.holds("acme") and keyring.holds("globex")
 
 
 async def test_the_other_contract_keeps_working(env: Terminated) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+
 from helpdesk import (
     SEEDED_DISTRACTORS,
     SEEDED_PERSONAL_DATA,

@@ -114,6 +114,8 @@ def test_terminate_then_verify_the_certificate_offline_and_against_the_store(cli
     assert neither.exit_code == 2
     again = cli.terminate("--yes")
     assert again.exit_code == 0 and "already terminated" in again.output
+    refused = cli.runner.invoke(main, ["vendor", "issue-key", "acme", "--config", str(cli.config)])
+    assert refused.exit_code == 1 and "terminated" in refused.output and "adu_k_" not in refused.output
 
 
 def test_verify_against_a_store_that_disagrees(cli: Cli) -> None:

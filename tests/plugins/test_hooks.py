@@ -17,7 +17,8 @@ from gateway.errors import AuthenticationError, ConfigError, PluginError, Policy
 from gateway.hookspecs import hookimpl
 from gateway.inspect.document import Part
 from gateway.inspect.findings import DROP, Finding
-from gateway.pluginmanager import DEFAULT_PLUGINS, GuardedAction, GuardedHandler, Plugins, load_plugins, reveals
+from gateway.plugin_guards import GuardedAction, GuardedHandler, reveals
+from gateway.pluginmanager import DEFAULT_PLUGINS, Plugins, load_plugins
 from gateway.policy.loader import PackError, PackLibrary
 from gateway.proxy.message import Message, Principal
 from plugin_fixtures import lifecycle

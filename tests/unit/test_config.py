@@ -89,3 +89,14 @@ def test_config_check_exit_status(tmp_path: Path) -> None:
 def test_every_command_has_help(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_stream_limits_default_and_are_checked(tmp_path: Path) -> None:
+    inspection = load_config(write(tmp_path, GOOD)).inspection
+    assert inspection.stream_threshold_bytes <= inspection.max_body_bytes <= inspection.max_passthrough_bytes
+    bad = GOOD + "inspection: {max_body_bytes: 1000, stream_threshold_bytes: 2000}\n"
+    with pytest.raises(ConfigError, match="stream_threshold_bytes must not exceed max_body_bytes"):
+        load_config(write(tmp_path, bad))
+    bad = GOOD + "inspection: {stream_threshold_bytes: 2000, max_passthrough_bytes: 1000}\n"
+    with pytest.raises(ConfigError, match="max_passthrough_bytes must be at least"):
+        load_config(write(tmp_path, bad))
