@@ -22,7 +22,7 @@ import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
@@ -172,6 +172,15 @@ class Pipeline:
             trace.decision, trace.reason = "failed", pending.cut_reason or "cancelled"
             self._record_despite_cancel(trace)
             raise
+        except Exception as exc:  # a bug mid-stream: the bytes already left, so the cut is still recorded
+            self.log.error("unexpected_error", request_id=trace.request_id, error=type(exc).__name__)
+            trace.bytes_out = pending.sent
+            trace.decision, trace.reason = "failed", "internal_error"
+            try:
+                await self._record_quietly(self._event(trace))
+            finally:
+                pending.abort(request)
+            raise
         trace.bytes_out = pending.sent
         if pending.cut_reason is not None:
             trace.decision, trace.reason = "failed", pending.cut_reason
@@ -317,17 +326,26 @@ class Pipeline:
 
     def _record_despite_cancel(self, trace: Trace) -> None:
         """Record a cancelled request on the store pool, which finishes the write though the task ends."""
-        try:
-            self._store.submit(self._append_quietly, self._event(trace))
-        except RuntimeError:  # the pool is already shut down: say so rather than hide the cancel
-            self.log.error("audit_write_failed", request_id=trace.request_id, error="executor_shutdown")
+        self._submit_record(self._event(trace))
 
     async def _record_quietly(self, event: AuditEvent) -> None:
-        """Record what already happened; a failure (store or pool) is logged, not raised."""
+        """Record what already happened; a failure (store or pool) is logged, not raised.
+
+        The write survives the caller's cancellation: a client that leaves makes aiohttp cancel the handler
+        (when ``handler_cancellation`` is on), and ``run_in_executor`` would then drop a write still queued
+        on the store pool, losing the record of a response that was already (partly) sent.
+        """
+        written = self._submit_record(event)
+        if written is not None:
+            await asyncio.shield(asyncio.wrap_future(written))
+
+    def _submit_record(self, event: AuditEvent) -> Future[None] | None:
+        """Queue ``event`` on the store pool; None (and a log line) when the pool is already shut down."""
         try:
-            await self._on_store(self.audit.append, event)
-        except Exception as exc:
-            self.log.error("audit_write_failed", request_id=event.request_id, error=type(exc).__name__)
+            return self._store.submit(self._append_quietly, event)
+        except RuntimeError:
+            self.log.error("audit_write_failed", request_id=event.request_id, error="executor_shutdown")
+            return None
 
     def _append_quietly(self, event: AuditEvent) -> None:
         """Append ``event``; a failure is logged, not raised (for records of what already happened)."""

@@ -18,6 +18,9 @@ Rules this module keeps (on top of the pipeline's):
    A streamed *response* is not checked: its headers are sent before its first chunk is read.
 5. Bounded memory: at most one chunk (``CHUNK`` bytes) per direction is held; aiohttp's flow control
    pauses the sending side while the receiving side is slow.
+6. A client that leaves is noticed within ``CLIENT_POLL_SECONDS`` whatever the relay is waiting on: a
+   watcher aborts both connections, so neither a stalled upstream read nor a stalled write can hold the
+   handler (and the cut's record) until the upstream read timeout.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from gateway.policy.merge import EffectivePolicy
 from gateway.proxy import guards
 
 CHUNK = 64 * 1024
+CLIENT_POLL_SECONDS = 1000.0
 
 
 def should_stream(
@@ -118,6 +122,7 @@ class PendingStream:
         self.headers: CIMultiDict[str] = CIMultiDict()
         self.sent = 0
         self.cut_reason: str | None = None
+        self._client_gone = False
 
     def close(self) -> None:
         """Drop the upstream response without sending anything (the request failed closed)."""
@@ -132,14 +137,28 @@ class PendingStream:
         response = web.StreamResponse(status=self.status, headers=self.headers)
         if self.declared is not None:
             response.content_length = self.declared  # lets the client notice a cut-off body
+        watcher = asyncio.create_task(self._watch_client(request))
         try:
             self.cut_reason = await self._relay(request, response)
         except asyncio.CancelledError:
             self.cut_reason = "client_disconnected"
             raise
         finally:
+            watcher.cancel()
             self._upstream.close()
         return response
+
+    async def _watch_client(self, request: web.Request) -> None:
+        """Abort both sides once the client's connection is gone or closing (rule 6)."""
+        while True:
+            await asyncio.sleep(CLIENT_POLL_SECONDS)
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                self._client_gone = True
+                if transport is not None:
+                    transport.abort()  # wakes a write waiting for a peer that will never read
+                self._upstream.close()  # wakes a read waiting for an upstream that stalled
+                return
 
     async def _relay(self, request: web.Request, response: web.StreamResponse) -> str | None:
         """Copy the body chunk by chunk; the reason it was cut, or None when it went through whole.
@@ -158,7 +177,7 @@ class PendingStream:
             except StopAsyncIteration:
                 break
             except (aiohttp.ClientError, TimeoutError):
-                return "upstream_stream_failed"
+                return "client_disconnected" if self._client_gone else "upstream_stream_failed"
             if self.sent + len(chunk) > self.limit:
                 return "upstream_body_too_large"
             try:

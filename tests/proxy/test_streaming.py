@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import os
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gateway.proxy.pipeline import FORWARDING_ACTION
+from gateway.proxy.pipeline import FORWARDING_ACTION, Trace
 from gateway.server.app import STATE
 from harness import GatewayHarness, bearer, gateway_config
 
@@ -101,6 +102,18 @@ async def broken(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def stall(request: web.Request) -> web.StreamResponse:
+    """Sends 128 KiB of a 10 MB body, then stalls (no data, connection open) until the reader goes away."""
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    response.content_length = 10 * MB
+    await response.prepare(request)
+    async for chunk in pattern(128 * 1024):
+        await response.write(chunk)
+    while request.transport is not None and not request.transport.is_closing():
+        await asyncio.sleep(0.05)
+    return response
+
+
 class Env:
     def __init__(self, gw: GatewayHarness, upstream: web.Application) -> None:
         self.gw, self.upstream = gw, upstream
@@ -119,7 +132,7 @@ class Env:
     async def wait_records(self, request_id: str, count: int) -> list[dict[str, Any]]:
         """The request's records once there are ``count`` (the gateway writes a cut's record after the
         client has already seen the cut, when it was the client that left)."""
-        for _ in range(1200):  # up to 30 s: on a loaded machine the cut can take a while to surface
+        for _ in range(2400):  # up to 60 s: on a loaded machine the cut can take a while to surface
             found = self.records_for(request_id)
             if len(found) >= count:
                 return found
@@ -134,6 +147,7 @@ async def env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
     app.router.add_post("/upload", sink)
     app.router.add_get("/blob", blob)
     app.router.add_get("/broken", broken)
+    app.router.add_get("/stall", stall)
     upstream = TestServer(app, host="127.0.0.1", port=0)
     await upstream.start_server()
     directory = tmp_path_factory.mktemp("stream")
@@ -144,7 +158,7 @@ async def env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
     data["inspection"] = {"workers": 1, "timeout_seconds": 30, "max_body_bytes": INSPECT_LIMIT,
                           "stream_threshold_bytes": 64 * 1024, "max_passthrough_bytes": PASS_LIMIT}
     route = data["contracts"]["acme"]["routes"][0]
-    paths = ["/upload", "/blob", "/broken"]
+    paths = ["/upload", "/blob", "/broken", "/stall"]
     data["contracts"]["acme"]["routes"] = [{**route, "paths": paths, "policy_packs": ["stream-pass"]}]
     gw = await GatewayHarness(directory, data).start()
     try:
@@ -361,3 +375,46 @@ async def test_client_leaving_mid_stream_is_audited(env: Env) -> None:
     assert first["decision"] == "forwarded"
     assert (second["decision"], second["reason"]) == ("failed", "client_disconnected")
     assert second["bytes_out"] < BIG
+
+
+async def test_client_leaving_while_upstream_stalls_is_audited_as_a_client_cut(env: Env) -> None:
+    """The relay waits on an upstream that sends nothing; the client's leaving must still end it.
+
+    Without the watcher the handler would sit in the upstream read until its timeout (30 s) and then
+    record ``upstream_stream_failed``: the reason tells the two apart, not the time it took.
+    """
+    async with aiohttp.ClientSession() as session:
+        resp = await session.get(env.gw.url("/helpdesk/stall"), headers=env.headers)
+        assert resp.status == 200
+        request_id = resp.headers["X-Request-Id"]
+        await resp.content.readexactly(65536)
+        resp.close()
+    first, second = await env.wait_records(request_id, 2)
+    assert first["decision"] == "forwarded"
+    assert (second["decision"], second["reason"]) == ("failed", "client_disconnected")
+
+
+async def test_record_of_what_was_sent_survives_the_handler_being_cancelled(env: Env) -> None:
+    """A cut's record queued behind a busy store pool is still written when its handler is cancelled.
+
+    aiohttp cancels the handler when the client leaves (``handler_cancellation``); an executor job that
+    has not started when its awaiting task is cancelled is dropped unless the wait is shielded.
+    """
+    pipeline = env.gw.vendor.app[STATE].pipeline
+    assert pipeline is not None
+    request_id = "cancelled-while-queued"
+    event = pipeline._event(Trace(request_id=request_id, method="GET", decision="failed",
+                                  reason="client_disconnected"))
+    gate = threading.Event()
+    loop = asyncio.get_running_loop()
+    blockers = [loop.run_in_executor(pipeline._store, gate.wait) for _ in range(pipeline._store._max_workers)]  # type: ignore[attr-defined]
+    try:
+        task = asyncio.create_task(pipeline._record_quietly(event))
+        await asyncio.sleep(0.05)  # the write is now queued behind the blocked threads
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        gate.set()
+        await asyncio.gather(*blockers)
+    assert len(await env.wait_records(request_id, 1)) == 1
