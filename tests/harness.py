@@ -116,7 +116,7 @@ class GatewayHarness:
         # listeners.vendor.tls: the vendor listener serves TLS (and mTLS) exactly as `aduana serve` does.
         tls = config.listeners.vendor.tls
         ssl_context = server_context(tls, config.resolve) if tls is not None else None
-        self.vendor = TestServer(app, host="127.0.0.1", port=0)
+        self.vendor = GatewayTestServer(app, host="127.0.0.1", port=0)
         await self.vendor.start_server(ssl=ssl_context)
         self.admin = TestServer(init_admin_app(app), host="127.0.0.1", port=0)
         await self.admin.start_server()
