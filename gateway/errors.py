@@ -57,6 +57,13 @@ class BadRequestError(AduanaError):
     public_message = "The request could not be inspected."
 
 
+class MalformedRequestError(BadRequestError):
+    """aiohttp refused the request's HTTP before the pipeline saw it (``gateway/server/protocol.py``)."""
+
+    reason = "http_malformed"
+    public_message = "The request is not well-formed HTTP, so it was not read."
+
+
 class PayloadTooLargeError(AduanaError):
     reason = "body_too_large"
     status = 413

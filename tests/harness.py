@@ -17,6 +17,7 @@ import aiohttp
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.web_runner import BaseRunner
 
 from gateway import oplog
 from gateway.config import load_config
@@ -25,6 +26,7 @@ from gateway.keys.provider import init_key_file
 from gateway.proxy.pipeline import FORWARDING_ACTION
 from gateway.runtime import Runtime, key_provider, open_runtime
 from gateway.server.app import init_admin_app, init_app
+from gateway.server.protocol import GatewayRunner
 from gateway.server.tls import server_context
 from gateway.store import open_database
 from gateway.store.migrations import migrate
@@ -78,6 +80,13 @@ def gateway_config(upstream: str, **overrides: Any) -> dict[str, Any]:
     return config
 
 
+class GatewayTestServer(TestServer):
+    """aiohttp's ``TestServer`` with the runner ``aduana serve`` uses (``gateway/server/protocol.py``)."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return GatewayRunner(self.app, **kwargs)
+
+
 @dataclass
 class GatewayHarness:
     directory: Path
@@ -107,7 +116,7 @@ class GatewayHarness:
         # listeners.vendor.tls: the vendor listener serves TLS (and mTLS) exactly as `aduana serve` does.
         tls = config.listeners.vendor.tls
         ssl_context = server_context(tls, config.resolve) if tls is not None else None
-        self.vendor = TestServer(app, host="127.0.0.1", port=0)
+        self.vendor = GatewayTestServer(app, host="127.0.0.1", port=0)
         await self.vendor.start_server(ssl=ssl_context)
         self.admin = TestServer(init_admin_app(app), host="127.0.0.1", port=0)
         await self.admin.start_server()

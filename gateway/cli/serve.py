@@ -27,6 +27,7 @@ from gateway.cli.common import config_option, handle_errors, load
 from gateway.config import Config, Listeners
 from gateway.errors import AduanaError, ConfigError
 from gateway.runtime import open_runtime
+from gateway.server.protocol import GatewayRunner
 from gateway.server.tls import server_context
 
 
@@ -81,7 +82,8 @@ async def _serve(app: web.Application, admin: web.Application, listeners: Listen
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # GatewayRunner: requests aiohttp's parser refuses get the gateway's JSON error and an audit record.
+    runner = GatewayRunner(app, access_log=None, handle_signals=False)
     admin_runner = web.AppRunner(admin, access_log=None, handle_signals=False)
     await runner.setup()
     await admin_runner.setup()

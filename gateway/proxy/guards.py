@@ -11,8 +11,9 @@ Rules this module keeps:
    known signature (a pack that passes ``application/json`` on purpose) is the pack author's choice.
 4. Response headers reach the vendor only from an allow-list: a header is data inspection never sees
    (``X-Customer-Email``, a ``Content-Disposition`` file name holding a patient's name).
-5. A request aiohttp's own parser refuses (bad framing, oversized or injected headers) never reaches the
-   pipeline; :func:`rejection_auditor` lets the application record it in the audit trail all the same.
+
+A request aiohttp's own HTTP parser refuses (bad framing, oversized or injected headers) never reaches
+these checks: ``gateway/server/protocol.py`` answers and records it (``http_malformed``).
 
 See ``docs/reliability.md`` for the catalogue of inputs these rules answer.
 """
@@ -24,7 +25,6 @@ from collections.abc import Callable, Mapping
 
 import aiohttp
 from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
 from multidict import CIMultiDict
 
 from gateway.errors import AduanaError, BadRequestError, PayloadTooLargeError, UnsupportedMediaError
@@ -114,25 +114,3 @@ def check_declared_type(body: bytes, content_type: str | None) -> None:
 def response_headers(headers: Mapping[str, str]) -> CIMultiDict[str]:
     """The upstream's response headers a vendor may see (rule 4)."""
     return CIMultiDict((k, v) for k, v in headers.items() if k.lower() in SAFE_RESPONSE_HEADERS)
-
-
-def rejection_auditor(on_rejected: Callable[[int], None]) -> type[AbstractAccessLogger]:
-    """An aiohttp access-log class that calls ``on_rejected(status)`` for requests the pipeline never saw.
-
-    aiohttp answers a request its parser refuses (CR or LF in a header, a header over 8190 bytes, more
-    than 128 headers, Content-Length with Transfer-Encoding, a bad chunk size, bytes that are not HTTP)
-    itself, before any middleware or handler runs. The access log is the one public hook that still sees
-    those answers: every answer of the pipeline carries ``X-Request-Id``, so one without it is the
-    parser's. Pass the class as ``handler_args={"access_log_class": ..., "access_log": logger}``.
-    """
-
-    class RejectionAuditor(AbstractAccessLogger):
-        def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-            if response.status >= 400 and "X-Request-Id" not in response.headers:
-                on_rejected(response.status)
-
-        @property
-        def enabled(self) -> bool:
-            return True
-
-    return RejectionAuditor

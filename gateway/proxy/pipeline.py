@@ -38,6 +38,7 @@ from gateway.errors import (
     AduanaError,
     AuditError,
     AuthenticationError,
+    MalformedRequestError,
     PluginError,
 )
 from gateway.inspect.inspector import Inspector
@@ -314,15 +315,24 @@ class Pipeline:
         trace.bytes_out = len(incoming.body)
         return web.Response(status=status, body=incoming.body, headers=incoming.headers)
 
-    async def audit_rejection(self, status: int) -> None:
-        """Record a request aiohttp's HTTP parser refused before the pipeline saw it (``http_malformed``)."""
-        trace = Trace(request_id=uuid.uuid4().hex, method="", decision="blocked", reason="http_malformed")
+    async def refuse_malformed(self, status: int, request_id: str) -> web.Response:
+        """Record and answer a request aiohttp refused before the pipeline saw it (``http_malformed``).
+
+        Only ``status`` is known of it (``gateway/server/protocol.py``). The answer is the JSON error under
+        ``request_id``, the id of its record; if the record cannot be written, 503 ``audit_write_failed``
+        under the same id, as for any other request (rule 3).
+        """
+        trace = Trace(request_id=request_id, method="", decision="blocked", reason="http_malformed")
+        response = error_response(MalformedRequestError(status=status), request_id)
         event = dataclasses.replace(self._event(trace), method=None, details={"status": status})
-        await self._record_quietly(event)
-        self.metrics.requests.labels("-", "-", "blocked").inc()
-        self.metrics.blocked.labels("http_malformed").inc()
-        self.log.info("request", request_id=trace.request_id, status=status, decision="blocked",
-                      reason="http_malformed")
+        try:
+            await self._on_store(self.audit.append, event)
+        except Exception as exc:
+            trace.decision, trace.reason = "failed", "audit_write_failed"
+            self.log.error("audit_write_failed", request_id=request_id, error=type(exc).__name__)
+            response = error_response(AuditError(), request_id)
+        self._observe(trace, response)
+        return response
 
     def _record_despite_cancel(self, trace: Trace) -> None:
         """Record a cancelled request on the store pool, which finishes the write though the task ends."""

@@ -4,13 +4,15 @@
 one upstream ``ClientSession``, the audit log and its checkpoint task, the store thread pool) are opened
 and closed in a ``cleanup_ctx`` generator. ``init_admin_app(vendor_app)`` serves ``/healthz``, ``/readyz``
 and ``/metrics`` from the same process state on its own (loopback by default) listener.
+
+The vendor application is served by ``protocol.GatewayRunner`` (and starts under no other runner), so
+requests aiohttp refuses before routing them get the pipeline's JSON error and an audit record.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +21,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.audit import AuditLog
@@ -34,9 +37,9 @@ from gateway.metrics import Metrics
 from gateway.oplog import get_logger
 from gateway.policy.compile import compile_policies
 from gateway.policy.merge import EffectivePolicy
-from gateway.proxy import guards
 from gateway.proxy.pipeline import Pipeline
 from gateway.runtime import Runtime
+from gateway.server import protocol
 from gateway.server.admin_api import add_admin_api
 from gateway.vault import Vault
 
@@ -63,18 +66,15 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
     # Compile policies before anything starts: a bad policy must stop start-up, not a request.
     policies = compile_policies(config, runtime.plugins)
     state = GatewayState(runtime=runtime)
-    rejections: set[asyncio.Task[None]] = set()
+    app = web.Application(client_max_size=config.inspection.max_body_bytes + 1, middlewares=[_unrouted])
 
-    def on_rejected(status: int) -> None:
-        # aiohttp's parser answered this request itself; record it (guards rule 5).
-        if state.pipeline is not None:
-            task = asyncio.get_running_loop().create_task(state.pipeline.audit_rejection(status))
-            rejections.add(task)
-            task.add_done_callback(rejections.discard)
+    async def refuse(status: int, request_id: str) -> web.StreamResponse:
+        # aiohttp refused this request before routing it (gateway/server/protocol.py): record and answer it.
+        if state.pipeline is None:
+            raise RuntimeError("the vendor application is not started")
+        return await state.pipeline.refuse_malformed(status, request_id)
 
-    # handler_args override the runner's access_log=None: the auditor is how parser refusals get a record.
-    app = web.Application(client_max_size=config.inspection.max_body_bytes + 1, handler_args={
-        "access_log_class": guards.rejection_auditor(on_rejected), "access_log": logging.getLogger("aduana.http")})
+    protocol.install(app, refuse)  # before the resources: under a wrong runner, nothing opens
     # The audit log opens nothing until used; the admin API needs it before the vendor app starts.
     state.audit = AuditLog(runtime.db, runtime.keyring, sink=plugin_sink(runtime.plugins))
     app[STATE] = state
@@ -109,7 +109,6 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-            await asyncio.gather(*rejections, return_exceptions=True)
             try:
                 await asyncio.get_running_loop().run_in_executor(store_executor, audit.checkpoint)
             except Exception as exc:
@@ -125,8 +124,21 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
         assert pipeline is not None  # set before the app serves
         return await pipeline.handle(request)
 
-    app.router.add_route("*", "/{tail:.*}", proxy)
+    app.router.add_route("*", "/{tail:.*}", proxy, expect_handler=protocol.expect_handler)
     return app
+
+
+@web.middleware
+async def _unrouted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Send a target aiohttp's router cannot match (``OPTIONS *``, CONNECT's ``host:port``) to the pipeline.
+
+    aiohttp would answer it with its plain-text 404; the pipeline answers 401 or 404 ``no_route``, audited.
+    """
+    if request.match_info.http_exception is not None:
+        pipeline = request.app[STATE].pipeline
+        assert pipeline is not None  # set before the app serves
+        return await pipeline.handle(request)
+    return await handler(request)
 
 
 async def _checkpoint_loop(audit: AuditLog, executor: ThreadPoolExecutor, interval: float) -> None:

@@ -10,11 +10,13 @@ import asyncio
 import gzip
 import html
 import json
+import logging
 import re
 import sqlite3
 import unicodedata
 import zlib
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -130,6 +132,32 @@ def parse_response(raw: bytes) -> RawResponse:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return RawResponse(int(status_line.split()[1]), headers, body, raw)
+
+
+# --- logs -------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def captured_logs() -> Iterator[list[str]]:
+    """Every log line written meanwhile, ours (``aduana``) and every library's, tracebacks included."""
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(logging.Formatter("%(name)s %(message)s").format(record))
+
+    handler = Capture(logging.DEBUG)
+    loggers = [logging.getLogger(), logging.getLogger("aduana")]  # ``aduana`` does not propagate
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(min(lg.level or logging.DEBUG, logging.INFO))
+    try:
+        yield lines
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
 
 
 # --- the audit trail --------------------------------------------------------------------------------

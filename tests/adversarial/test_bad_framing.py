@@ -1,20 +1,30 @@
 """The bad-input catalogue, part 2: framing and headers, sent on raw sockets.
 
-Some of these never reach our handler: aiohttp's HTTP parser answers them itself (a plain-text 400, no
-request id, no middleware). Those rows check the refusal (nothing forwarded) in one test,
-and the audit record the parser-rejection auditor writes (``gateway.proxy.guards.rejection_auditor``) in
-another. The rest (lying Content-Length, a client that stops
-sending) reach the pipeline while its body is being read.
+Some of these never reach our handler: aiohttp's HTTP parser refuses them itself. The gateway's protocol
+handler (``gateway/server/protocol.py``) answers them with our JSON error (``http_malformed``) under a
+request id that is also the id of the one audit record written for them. The rest (lying
+Content-Length, a client that stops sending) reach the pipeline while its body is being read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from adversarial_support import Env, audit_head, build_request, chunked, send_raw, wait_for_records
+from adversarial_support import (
+    Env,
+    audit_head,
+    audit_records,
+    build_request,
+    captured_logs,
+    chunked,
+    send_raw,
+    wait_for_records,
+)
 
 from gateway.proxy import guards
 
@@ -58,27 +68,61 @@ PARSER_REFUSES = [
 ]
 
 
-@pytest.mark.parametrize("case", PARSER_REFUSES, ids=[c.id for c in PARSER_REFUSES])
-async def test_the_parser_refuses_and_nothing_is_forwarded(env: Env, case: Raw) -> None:
+async def refused_with_one_record(env: Env, data: bytes, status: int = 400) -> dict[str, Any]:
+    """Send ``data``: our JSON error, its request id on the one new audit record, nothing forwarded."""
     env.clear()
-    response = await send_raw(env.port, case.build(env.key))
-    assert response.status == 400, response.raw[:200]
+    mark = audit_head(env.db)
+    response = await send_raw(env.port, data)
+    assert (response.status, response.reason) == (status, "http_malformed"), response.raw[:300]
+    request_id = response.headers["x-request-id"]
+    assert response.json()["error"]["request_id"] == request_id
+    # Written before the answer left: no waiting. One record, even when aiohttp read more after the bad bytes.
+    (record,) = audit_records(env.db, mark)
+    assert (record["request_id"], record["decision"], record["reason"]) == (request_id, "blocked", "http_malformed")
+    assert record["details"] == {"status": status} and record["contract"] is None
     assert env.forwarded() == []
+    return record
 
 
 @pytest.mark.parametrize("case", PARSER_REFUSES, ids=[c.id for c in PARSER_REFUSES])
-async def test_what_the_parser_refuses_is_audited(env: Env, case: Raw) -> None:
-    mark = audit_head(env.db)
-    await send_raw(env.port, case.build(env.key))
-    records = await wait_for_records(env.db, mark, timeout=2)
-    # One per refused message: aiohttp may read the bytes after a bad one as a second, also refused.
-    assert records and {(r["decision"], r["reason"]) for r in records} == {("blocked", "http_malformed")}
+async def test_what_the_parser_refuses_gets_our_error_and_one_record(env: Env, case: Raw) -> None:
+    await refused_with_one_record(env, case.build(env.key))
 
 
 async def test_bytes_that_are_not_http(env: Env) -> None:
+    await refused_with_one_record(env, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(64))
+
+
+async def test_an_unknown_expectation_is_refused_with_our_error(env: Env) -> None:
+    """aiohttp answers ``Expect`` values other than ``100-continue`` before any handler (417, quoting it back)."""
+    data = build_request("POST", COMMENTS, key=env.key, headers=[JSON, ("Expect", "call Margaret Ellison")], body=BODY)
+    await refused_with_one_record(env, data, status=417)
+
+
+@pytest.mark.parametrize("target", ["OPTIONS *", "CONNECT 127.0.0.1:443"])
+async def test_a_target_that_is_not_a_path_reaches_the_pipeline(env: Env, target: str) -> None:
+    """aiohttp's router cannot match these (it would answer a plain 404): the pipeline answers, audited."""
     env.clear()
-    response = await send_raw(env.port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(64))
-    assert response.status == 400 and env.forwarded() == []
+    method, path = target.split(" ")
+    for key, expected in ((None, (401, "unauthenticated")), (env.key, (404, "no_route"))):
+        response = await send_raw(env.port, build_request(method, path, key=key))
+        assert (response.status, response.reason) == expected, response.raw[:300]
+        request_id = response.headers["x-request-id"]
+        assert env.gw.record(request_id)["reason"] == expected[1]
+    assert env.forwarded() == []
+
+
+async def test_nothing_of_a_refused_request_is_logged_or_recorded(env: Env) -> None:
+    """aiohttp's own answer and its server log quote the offending bytes; the gateway's do neither."""
+    secret = "Margaret Ellison"
+    data = build_request("GET", f"/helpdesk/api/tickets?name={secret.replace(' ', '+')}", key=env.key,
+                         raw_headers=f"X-Note: {secret}\nX-Injected: 1\r\n".encode())
+    with captured_logs() as lines:
+        record = await refused_with_one_record(env, data)
+        response = await send_raw(env.port, data)
+    assert lines and all("Margaret" not in line for line in lines)
+    assert "Margaret" not in json.dumps(record) and b"Margaret" not in response.raw
+    assert any('"reason": "http_malformed"' in line for line in lines)
 
 
 @pytest.fixture

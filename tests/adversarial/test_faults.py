@@ -25,6 +25,7 @@ from adversarial_support import (
     assert_store_whole,
     audit_records,
     build_request,
+    captured_logs,
     liar_app,
     send_raw,
 )
@@ -208,6 +209,22 @@ async def test_audit_write_fails_before_anything_is_forwarded(rig: Rig) -> None:
     status, reason, _ = await rig.comment("No personal data here, just a status update.")
     assert (status, reason) == (503, "audit_write_failed")
     assert rig.forwarded() == []
+
+
+async def test_audit_write_fails_for_a_request_the_parser_refuses(rig: Rig) -> None:
+    """No record for a malformed request: 503 under its request id (as for any request), logged without content."""
+    rig.store.fail(r"INSERT INTO audit_records")
+    data = build_request("GET", "/helpdesk/api/tickets", key=rig.key,
+                         raw_headers=b"X-Note: Margaret Ellison\nX-Injected: 1\r\n")
+    with captured_logs() as lines:
+        response = await send_raw(rig.gw.vendor.port, data)  # type: ignore[union-attr]
+    assert (response.status, response.reason) == (503, "audit_write_failed")
+    request_id = response.headers["x-request-id"]
+    assert response.json()["error"]["request_id"] == request_id
+    events = [json.loads(line.removeprefix("aduana ")) for line in lines if line.startswith("aduana {")]
+    assert [e["request_id"] for e in events if e["event"] == "audit_write_failed"] == [request_id]
+    assert all("Margaret" not in line for line in lines) and b"Margaret" not in response.raw
+    assert rig.store.failures > 0 and rig.forwarded() == []
 
 
 async def test_a_client_that_hangs_up_after_forwarding_leaves_a_record(rig: Rig) -> None:

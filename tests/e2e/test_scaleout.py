@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import signal
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -154,6 +156,9 @@ async def test_serve_with_two_workers_shares_one_port(tmp_path: Path) -> None:
                 async with session.get(vendor + "/helpdesk/api/tickets/1001", headers=bearer(api_key)) as resp:
                     assert resp.status == 200
                     assert "⟦PERSON_" in await resp.text()
+            for _ in range(4):  # whichever worker takes it answers a parser refusal with our error and a record
+                request_id = await _refused_by_the_parser(vendor_port, api_key)
+                assert _audit_reasons(config.parent / "aduana.db", request_id) == ["http_malformed"]
 
             victim, survivor = sorted(pids)
             os.kill(victim, signal.SIGKILL)
@@ -169,6 +174,29 @@ async def test_serve_with_two_workers_shares_one_port(tmp_path: Path) -> None:
     finally:
         served.stop(signal.SIGKILL)
         await server.close()
+
+
+async def _refused_by_the_parser(port: int, api_key: str) -> str:
+    """Send a request with a CR/LF-injected header on a raw socket; return the request id of the JSON 400."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET /helpdesk/api/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                     + api_key.encode() + b"\r\nX-Note: a\nX-Injected: 1\r\n\r\n")
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), 20)  # the refusal closes the connection
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400", raw[:300]
+    error = json.loads(body)["error"]
+    assert error["reason"] == "http_malformed" and f"X-Request-Id: {error['request_id']}".encode() in head
+    return str(error["request_id"])
+
+
+def _audit_reasons(db: Path, request_id: str) -> list[str]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        bodies = [json.loads(b) for (b,) in conn.execute("SELECT body FROM audit_records ORDER BY seq")]
+    return [b["reason"] for b in bodies if b.get("request_id") == request_id]
 
 
 async def test_the_supervisor_exits_non_zero_when_every_worker_dies(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ handshake reach nothing (the helpdesk receives no request); refusals after it ar
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 from collections.abc import AsyncIterator
@@ -78,6 +79,29 @@ async def test_plain_http_to_the_tls_listener_reaches_nothing(env: Env) -> None:
         with pytest.raises(aiohttp.ClientError):
             async with session.get(plain, headers=bearer(env.keys["acme"])) as resp:
                 await resp.read()
+    assert env.helpdesk[RECEIVED] == []
+
+
+async def test_a_request_the_parser_refuses_over_tls_gets_our_error_and_a_record(env: Env) -> None:
+    """A CR/LF-injected header inside the TLS stream: the TLS listener answers like the plain one."""
+    env.helpdesk[RECEIVED].clear()
+    assert env.gw.vendor is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", env.gw.vendor.port, ssl=env.pki.client(env.pki.acme),
+                                                   server_hostname="127.0.0.1")
+    try:
+        writer.write(b"GET /helpdesk/api/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                     + env.keys["acme"].encode() + b"\r\nX-Note: a\nX-Injected: 1\r\n\r\n")
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), 20)  # the refusal closes the connection
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400", raw[:300]
+    error = json.loads(body)["error"]
+    assert error["reason"] == "http_malformed"
+    assert f"X-Request-Id: {error['request_id']}".encode() in head
+    record = env.record(error["request_id"])
+    assert (record["decision"], record["reason"], record["contract"]) == ("blocked", "http_malformed", None)
     assert env.helpdesk[RECEIVED] == []
 
 
