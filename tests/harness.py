@@ -84,6 +84,9 @@ class GatewayTestServer(TestServer):
     """aiohttp's ``TestServer`` with the runner ``aduana serve`` uses (``gateway/server/protocol.py``)."""
 
     async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        # TestServer asks for handler cancellation; ``aduana serve`` runs without it, and so do the tests,
+        # so that a client leaving mid-response takes the same path here as in production.
+        kwargs["handler_cancellation"] = False
         return GatewayRunner(self.app, **kwargs)
 
 

@@ -40,7 +40,7 @@ from gateway.policy.merge import EffectivePolicy
 from gateway.proxy import guards
 
 CHUNK = 64 * 1024
-CLIENT_POLL_SECONDS = 1000.0
+CLIENT_POLL_SECONDS = 0.2
 
 
 def should_stream(
