@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from adversarial_support import audit_records, build_request, send_raw
+from adversarial_support import WARM_UP_BOUND, audit_records, build_request, send_raw
 
 from harness import GatewayHarness, gateway_config, start_helpdesk
 from helpdesk import RECEIVED
@@ -44,7 +44,8 @@ async def hung(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
 async def comment(gw: GatewayHarness, key: str, text: str) -> tuple[int, str | None, str | None]:
     body = json.dumps({"author": "Agent 7", "body": text}).encode()
     r = await send_raw(gw.vendor.port, build_request(  # type: ignore[union-attr]
-        "POST", COMMENTS, key=key, body=body, headers=[("Content-Type", "application/json")]))
+        "POST", COMMENTS, key=key, body=body, headers=[("Content-Type", "application/json")]),
+        timeout=WARM_UP_BOUND)
     return r.status, r.reason, r.headers.get("x-request-id")
 
 
@@ -55,10 +56,10 @@ async def test_analyzer_hangs_then_recovers(hung: tuple[GatewayHarness, Any, str
     assert (status, reason) == (503, "inspection_timeout")
     assert app[RECEIVED] == []
     assert [r["reason"] for r in audit_records(gw.runtime.db) if r["request_id"] == request_id] == [reason]
-    deadline = asyncio.get_running_loop().time() + 25
+    deadline = asyncio.get_running_loop().time() + WARM_UP_BOUND
     while asyncio.get_running_loop().time() < deadline:
         status, _, _ = await comment(gw, key, f"Write to margaret.{uuid.uuid4().hex[:8]}@example.com")
         if status == 201:
             break
-    assert status == 201, "the gateway did not recover from a hung recognizer within 25 s"
+    assert status == 201, f"the gateway did not recover from a hung recognizer within {WARM_UP_BOUND} s"
     assert "margaret." not in app[RECEIVED][-1]["body"]

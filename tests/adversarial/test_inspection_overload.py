@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from adversarial_support import audit_records, build_request, send_raw
+from adversarial_support import WARM_UP_BOUND, audit_records, build_request, send_raw
 from fault_recognizer import SLOW_SECONDS
 
 from harness import GatewayHarness, gateway_config, start_helpdesk
@@ -47,7 +47,8 @@ async def comment(gw: GatewayHarness, key: str, text: str, after: float = 0.0) -
     await asyncio.sleep(after)
     body = json.dumps({"author": "Agent 7", "body": text}).encode()
     r = await send_raw(gw.vendor.port, build_request(  # type: ignore[union-attr]
-        "POST", COMMENTS, key=key, body=body, headers=[("Content-Type", "application/json")]))
+        "POST", COMMENTS, key=key, body=body, headers=[("Content-Type", "application/json")]),
+        timeout=WARM_UP_BOUND)
     return r.status, r.reason, r.headers.get("x-request-id")
 
 
