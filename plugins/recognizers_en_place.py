@@ -41,6 +41,8 @@ from gateway.inspect.lexicon import (
 )
 
 from .recognizers_en_address import LINE_PREFIX
+from .recognizers_en_address_block import AddressBlockRecognizer
+from .recognizers_en_proper_noun import UnknownProperNounRecognizer
 
 _WORDS = regex.compile(r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*")
 #: Lower-case words inside a town's name ("Olešnice na Moravě", "Feira de Santana").
@@ -181,5 +183,6 @@ def _cased_like_a_place(parts: list[str]) -> bool:
 
 @hookimpl(trylast=True)
 def aduana_register_recognizers() -> list[EntityRecognizer]:
-    """Register the town gazetteer for English text."""
-    return [TownGazetteerRecognizer(supported_language="en")]
+    """Register the gazetteer, address-block and unknown-proper-noun recognizers for English text."""
+    return [TownGazetteerRecognizer(supported_language="en"), AddressBlockRecognizer(supported_language="en"),
+            UnknownProperNounRecognizer(supported_language="en")]
