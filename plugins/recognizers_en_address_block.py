@@ -7,13 +7,16 @@ after that line leaks. A block is easier to read by its lines: once a line with 
 followed by lines that each look like a part of an address (a unit, a town, a state code, a
 postcode) and the block ends on a country or a postcode, every line from the street down is the
 address. Each line is classified on its own, so the cost is one pass over the lines of a text with
-at least two line breaks and a digit; nothing depends on the words of a particular address.
+a line break and a digit; nothing depends on the words of a particular address.
 
 What keeps it from reading other line lists as addresses: the first line must mix letters and
 digits like a street and not be a label, a link or an e-mail; every following line must be short
 and look like one of the parts; the block must end on a country (from the gazetteer) or a postcode,
-with at least one line between street and end; a country name is not hidden (not personal data),
-only the postcode on its line.
+with at least one line between street and end. The country line is hidden with the rest: inside
+an address it is part of the address (alone in prose a country is not personal data).
+
+Registered for both languages: a block has no language, and an English ticket quoting a foreign
+address often reads as Spanish to the language vote.
 """
 
 from __future__ import annotations
@@ -46,14 +49,21 @@ _COUNTRY = regex.compile(
 )
 _LETTER = regex.compile(r"\p{L}")
 _DIGIT = regex.compile(r"\d")
-_LABEL = regex.compile(r"(?i)^[\p{L} ]{1,30}:[ \t]*")
+#: What may come before the street on its line: a label or a sentence, up to a colon or a sentence end.
+_LEAD = regex.compile(r"[:?!][ \t]+")
+#: Words of a sentence before a house number ("please return to 575 …"); a street's own words are not these.
+_SENTENCE_WORDS = frozenset("to is at in on the please my our it's its are was were here address".split())
+#: The rest of a sentence after the last line of a block ("Hungary. Please call me", "75714 in case").
+_TAIL = regex.compile(r"(?:[.?!;)\]]+(?:[ \t]+|$)|[ \t]+(?=\p{Ll}))(?!\d)")
 #: Not in a street line: a label, an item count, money, a percentage.
-_NOT_STREET = regex.compile(r"[:%$€£]|(?<!\p{L})[x×](?!\p{L})")
+_NOT_STREET = regex.compile(r"[%$€£]|(?<!\p{L})[x×](?!\p{L})")
 _NUMBER_WORD = regex.compile(r"(?<![\p{L}\d])\d")
 _MAX_WORDS_BEFORE_NUMBER = 4
 _MAX_LINE = 80
 _MAX_PART = 45
 _MAX_LINES = 7
+#: The lines an address block may end on.
+_ENDS = frozenset({"country", "postcode", "town+postcode"})
 
 
 class AddressBlockRecognizer(LocalRecognizer):
@@ -78,7 +88,7 @@ class AddressBlockRecognizer(LocalRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         """Return the address blocks of ``text``."""
-        if text.count("\n") < 2 or not _DIGIT.search(text):
+        if "\n" not in text or not _DIGIT.search(text):
             return []
         lines = _lines(text)
         results = []
@@ -117,17 +127,25 @@ def _lines(text: str) -> list[_Line]:
 
 
 def _street(line: str) -> int | None:
-    """Where the street starts in ``line`` (after a label such as "Address:"), or None if it is no street."""
-    label = _LABEL.match(line)
-    start = label.end() if label else 0
+    """Where the street starts in ``line``, or None if it is no street.
+
+    A line may open with a label or a sentence ("Address:", "Can you check the following? 12 Main
+    St"): the street is what follows the last colon, question or exclamation mark, or starts at the
+    first number when sentence words or many words come before it ("please return to 575 …").
+    """
+    start = 0
+    for m in _LEAD.finditer(line):
+        start = m.end()
     body = line[start:]
-    if not body or len(body) > _MAX_LINE or "@" in body or "://" in body or "?" in body or "!" in body:
+    if not body or len(body) > _MAX_LINE or "@" in body or "://" in body:
         return None
     if len(_LETTER.findall(body)) < 3 or not _DIGIT.search(body) or _NOT_STREET.search(body):
         return None
     number = _NUMBER_WORD.search(body)
-    if number is not None and len(body[:number.start()].split()) > _MAX_WORDS_BEFORE_NUMBER:
-        return start + number.start()  # "The address of Acme Inc. is 267 Pesolantie 32"
+    if number is not None:
+        before = body[:number.start()].lower().split()
+        if len(before) > _MAX_WORDS_BEFORE_NUMBER or _SENTENCE_WORDS.intersection(before):
+            return start + number.start()  # "The address of Acme Inc. is 267 Pesolantie 32"
     return start
 
 
@@ -173,19 +191,20 @@ def _block(lines: list[_Line], first: int) -> tuple[list[tuple[int, int]], int] 
             blank = True
             j += 1
             continue
-        kind = _part(content)
+        kind, length = _part(content), len(content)
+        tail = _TAIL.search(content) if kind is None else None
+        if tail is not None and tail.start():  # the last line, then the sentence goes on
+            kind, length = _part(content[:tail.start()]), tail.start()
+            if kind not in _ENDS:
+                kind = None
         if kind is None:
             break
         blank = False
         kinds.append(kind)
+        spans.append((offset, offset + length))
         j += 1
-        if kind == "country":
-            country = _COUNTRY.fullmatch(content)
-            if country and country.group("post"):  # the country is not personal data, its postcode is
-                spans.append((offset + country.start("post"), offset + country.end("post")))
+        if kind == "country" or length < len(content):
             break
-        spans.append((offset, offset + len(content)))
-    ends_well = bool(kinds) and kinds[-1] in ("country", "postcode", "town+postcode")
-    if not ends_well or (len(kinds) < 2 and kinds[-1] != "town+postcode"):
+    if not kinds or kinds[-1] not in _ENDS or (len(kinds) < 2 and kinds[-1] != "town+postcode"):
         return None
     return spans, j
