@@ -26,6 +26,7 @@ Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -55,6 +56,8 @@ BRANDS = frozenset(
 )
 
 
+#: spaCy entity labels that make an unknown word a place rather than a person.
+_PLACE_ENTITIES = frozenset({"GPE", "LOC", "FAC"})
 #: Parts of speech an unknown capitalised word may carry and still be a name (the small model often
 #: calls a foreign name a noun or an adjective: "Stacy is", "the Lyberth novel").
 _NAME_POS = frozenset({"PROPN", "NOUN", "ADJ", "X"})
@@ -64,14 +67,17 @@ _PARTICLES = frozenset("van von der den de del della di da du le la ten ter bin 
 
 
 class UnknownProperNounRecognizer(LocalRecognizer):
-    """PERSON: a capitalised word no dictionary knows, tagged a proper noun, inside English text."""
+    """PERSON (LOCATION when spaCy says place): a capitalised word no dictionary knows, in English text.
+
+    A word written in another script than Latin ("ΠΑΦΟΣ bridge") is taken the same way.
+    """
 
     ENTITY = "PERSON"
     SCORE = 0.5
 
     def __init__(self, supported_language: str = "en", name: str | None = None) -> None:
         super().__init__(
-            supported_entities=[self.ENTITY],
+            supported_entities=[self.ENTITY, "LOCATION"],
             supported_language=supported_language,
             name=name if name is not None else type(self).__name__,
         )
@@ -87,25 +93,36 @@ class UnknownProperNounRecognizer(LocalRecognizer):
         doc: Any = getattr(nlp_artifacts, "tokens", None)
         if doc is None or not hasattr(doc, "ents"):
             return []
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, str]] = []
         for tok in doc:
-            if not _unknown_proper_noun(tok):
+            if _foreign_script(tok.text):
+                start, end = tok.i, tok.i + 1
+            elif _unknown_proper_noun(tok):
+                start, end = _extend(doc, tok.i)
+            else:
                 continue
-            start, end = _extend(doc, tok.i)
-            span = (doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text))
+            entity = "LOCATION" if tok.ent_type_ in _PLACE_ENTITIES else self.ENTITY
+            span = (doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text), entity)
             if spans and span[0] <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]))
+                spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]), spans[-1][2])
             else:
                 spans.append(span)
         return [
             RecognizerResult(
-                self.ENTITY, start, end, self.SCORE,
+                entity, start, end, self.SCORE,
                 analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
                 recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
             )
-            for start, end in spans
+            for start, end, entity in spans if entity in entities
         ]
+
+
+def _foreign_script(word: str) -> bool:
+    """A word in another script than Latin ("ΠΑΦΟΣ", "Κασνέτη"): in English text, a name or a place."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 3 and all(ord(c) > 0x24F and not unicodedata.name(c, "").startswith("LATIN")
+                                     for c in letters)
 
 
 def _cased_like_a_name(word: str) -> bool:

@@ -28,7 +28,8 @@ def recognizer() -> UnknownProperNounRecognizer:
 
 
 def found(recognizer: UnknownProperNounRecognizer, nlp: Any, text: str) -> list[str]:
-    results = recognizer.analyze(text, ["PERSON"], SimpleNamespace(tokens=nlp(text)))  # type: ignore[arg-type]
+    artifacts = SimpleNamespace(tokens=nlp(text))
+    results = recognizer.analyze(text, ["PERSON", "LOCATION"], artifacts)  # type: ignore[arg-type]
     return sorted(text[r.start:r.end] for r in results)
 
 
@@ -41,6 +42,7 @@ def found(recognizer: UnknownProperNounRecognizer, nlp: Any, text: str) -> list[
         ("Please change the name on the account to Wilhelmina W ten Brook", ["Wilhelmina W ten Brook"]),
         ("Forward it to Mrs. Ingrid Kvalstad.", ["Mrs. Ingrid Kvalstad"]),
         ("The Lorrimer version was recorded in one take.", ["Lorrimer"]),
+        ("ΧΟΡΤΙΑΤΗΣ bridge is closed again.", ["ΧΟΡΤΙΑΤΗΣ"]),  # another script
     ],
 )
 def test_unknown_proper_nouns_are_names(
