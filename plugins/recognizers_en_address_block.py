@@ -58,6 +58,7 @@ _TAIL = regex.compile(r"(?:[.?!;)\]]+(?:[ \t]+|$)|[ \t]+(?=\p{Ll}))(?!\d)")
 #: Not in a street line: a label, an item count, money, a percentage.
 _NOT_STREET = regex.compile(r"[%$€£]|(?<!\p{L})[x×](?!\p{L})")
 _NUMBER_WORD = regex.compile(r"(?<![\p{L}\d])\d")
+_WORD = regex.compile(r"[\p{L}'’]+")
 _MAX_WORDS_BEFORE_NUMBER = 4
 _MAX_LINE = 80
 _MAX_PART = 45
@@ -130,8 +131,9 @@ def _street(line: str) -> int | None:
     """Where the street starts in ``line``, or None if it is no street.
 
     A line may open with a label or a sentence ("Address:", "Can you check the following? 12 Main
-    St"): the street is what follows the last colon, question or exclamation mark, or starts at the
-    first number when sentence words or many words come before it ("please return to 575 …").
+    St"): the street is what follows the last colon, question or exclamation mark and the last
+    sentence word before a number ("please return to 575 …"), or starts at the first number when
+    many words come before it.
     """
     start = 0
     for m in _LEAD.finditer(line):
@@ -141,12 +143,20 @@ def _street(line: str) -> int | None:
         return None
     if len(_LETTER.findall(body)) < 3 or not _DIGIT.search(body) or _NOT_STREET.search(body):
         return None
+    # "The address of Acme Inc. is 267 Pesolantie 32": the street starts after the sentence's last
+    # word before a number ("12 Main Street in Springfield" keeps its start).
+    last = None
+    for word in _WORD.finditer(body):
+        if word.group().lower() in _SENTENCE_WORDS and _DIGIT.search(body, word.end()):
+            last = word
+    if last is not None:
+        start, body = start + last.end(), body[last.end():]
     number = _NUMBER_WORD.search(body)
-    if number is not None:
-        before = body[:number.start()].lower().split()
-        if len(before) > _MAX_WORDS_BEFORE_NUMBER or _SENTENCE_WORDS.intersection(before):
-            return start + number.start()  # "The address of Acme Inc. is 267 Pesolantie 32"
-    return start
+    if number is None:
+        return None
+    if len(body[:number.start()].split()) > _MAX_WORDS_BEFORE_NUMBER:
+        return start + number.start()
+    return start + len(body) - len(body.lstrip())
 
 
 def _part(line: str) -> str | None:

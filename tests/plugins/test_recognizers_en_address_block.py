@@ -38,6 +38,7 @@ def found(recognizer: AddressBlockRecognizer, text: str) -> list[str]:
          ["52 Sommerstr. 78", "GRANGE", ", nan", "49036"]),
         ("Please return to 57 Ilichova 7\nTrentham\n 75714 in case of an issue.",
          ["57 Ilichova 7", "Trentham", "75714"]),
+        ("12 Main Street in Springfield\nIL 62704", ["12 Main Street in Springfield", "IL 62704"]),
         ("Call a taxi to 85 Ráday út 6.\n Suite 1\n Barnag\n Hungary. Call me when you are here.",
          ["85 Ráday út 6.", "Suite 1", "Barnag", "Hungary"]),
     ],
@@ -54,6 +55,7 @@ def test_address_blocks(recognizer: AddressBlockRecognizer, text: str, expected:
         "Ana Ruiz\nSupport lead\nExample Ltd\nPhone: 555 0100",  # a signature without an address
         "Version 3.2 installed\nRestarted twice\nStill failing",
         "Ticket 4411 updated\nStatus: open\nPriority 2",
+        "Fax: 555 0100\nSwitzerland",  # a label line is no street
     ],
 )
 def test_no_address_block_in_other_line_lists(recognizer: AddressBlockRecognizer, text: str) -> None:
