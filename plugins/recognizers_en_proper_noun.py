@@ -66,6 +66,14 @@ _TITLES = frozenset("mr mrs ms mx dr prof miss sir dame".split())
 _PARTICLES = frozenset("van von der den de del della di da du le la ten ter bin ibn al el".split())
 
 
+#: Common words younger than the 1934 dictionary, capitalised in labels and headings ("-Fax", "Email:").
+MODERN_WORDS = frozenset(
+    """fax email emails website websites online offline internet app apps blog wifi smartphone laptop
+    login logout signup username inbox spam chatbot info ok okay webinar podcast hashtag emoji
+    selfie download upload firmware software hardware checkout""".split()
+)
+
+
 class UnknownProperNounRecognizer(LocalRecognizer):
     """PERSON (LOCATION when spaCy says place): a capitalised word no dictionary knows, in English text.
 
@@ -149,7 +157,8 @@ def _unknown_proper_noun(tok: Any) -> bool:
         return False
     if tok.ent_type_ in _NOT_PERSON_ENTITIES and (tok.ent_type_ != "NORP" or is_known_proper(word)):
         return False
-    if word.lower() in BRANDS or _known_word(word, tok.lemma_) or town_key(word) in countries():
+    if word.lower() in BRANDS or word.lower() in MODERN_WORDS or _known_word(word, tok.lemma_) \
+            or town_key(word) in countries():
         return False
     doc = tok.doc
     if tok.i + 1 < len(doc) and doc[tok.i + 1].like_num:  # "Xbox 360", "Zenfone 9"
