@@ -58,7 +58,8 @@ _STREET_TYPE = (
 )
 #: Street words some languages write in lower case after the name ("Wilhelmsens vei 83").
 _LOWER_STREET_TYPE = r"(?-i:vei|veien|vej|gate|gata|gatan|väg|vägen|út|útja|utca|straße|strasse|str\.)"
-_HOUSE = r"\d{1,5}(?:-?(?-i:[A-Za-z]))?(?![\p{L}\d])"
+#: A house number; Hungarian and some other addresses end it with a dot ("Nánási út 66.").
+_HOUSE = r"\d{1,5}(?:-?(?-i:[A-Za-z]))?(?:\.(?=[ \t]*,))?(?![\p{L}\d])"
 _NUMBER_START = r"(?<![\w.,/+\-])\d{1,6}(?:" + _SP + r"+\d{1,5})?" + _SP + r"+"
 #: A unit inside a building: ``Apt. 559``, ``Suite 026``, ``Unit 4B``, ``#12``.
 _UNIT = (
@@ -77,6 +78,8 @@ _TOWN_POSTCODE = (
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z)|" + _SP + r"+(?-i:\p{Ll}))"
 )
 _STATE = r"(?-i:[A-Z]{2,3})(?![\p{L}\d])"
+#: Postcodes written in two groups: Poland ``80-170``, Sweden and Czechia ``252 62``, ``830 51``.
+_SPLIT_POSTCODE = r"(?<![\d\-])(?:\d{2}-\d{3}|\d{3}[ ]\d{2})(?![\d\-]|[ ]\d)"
 #: What may open each line of a quoted or pasted block: indentation and quoting marks ("> ", "}} ").
 LINE_PREFIX = r"[ \t?>}|]*"
 _SEP = r"(?:" + _SP + r"*,?" + _SP + r"*(?:\r?\n" + LINE_PREFIX + r")?(?:," + _SP + r"*)?)"
@@ -223,7 +226,13 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         Pattern(
             "town and postcode after 'in'",
             r"(?<=(?<![\p{L}])(?i:in|at|near)" + _SP + r"+)(?!" + _NOT_TOWNS + r")" + _TOWN + _SP
-            + r"+(?:(?!(?:19|20)\d\d(?!\d))\d{4,5}(?!\d)|" + _UK_POSTCODE + r")",
+            + r"+(?:(?!(?:19|20)\d\d(?!\d))\d{4,5}(?!\d)|" + _SPLIT_POSTCODE + r"|" + _UK_POSTCODE + r")",
+            0.6,
+        ),
+        Pattern(
+            "split postcode after a postcode word",
+            r"(?<=(?<![\p{L}])(?i:zip|post|postal)(?:" + _SP + r"*(?i:code))?" + _SP + r"*(?:(?i:is|:)" + _SP
+            + r"*)?)" + _SPLIT_POSTCODE,
             0.6,
         ),
     ]

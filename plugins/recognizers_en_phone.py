@@ -32,13 +32,17 @@ _GROUPS = r"(?:\+|\(\+?)?\d{1,5}\)?(?:[ .\-]?\(?\d{1,5}\)?){0,6}"
 _PHONE_WORDS = (
     r"(?i:phone|telephone|tel|mobile|cell|cellphone|landline|whatsapp|sms|call(?:\s+me)?(?:\s+(?:on|at))?|"
     r"ring(?:\s+me)?(?:\s+(?:on|at))?|text(?:\s+me)?(?:\s+(?:on|at))?|reach(?:\s+me)?\s+(?:on|at)|"
-    r"answering\s+at|messages\s+to|contact\s+number|phone\s+number|mobile\s+number|cell\s+number)"
+    r"answering\s+at|messages\s+to|contact\s+number|phone\s+number|mobile\s+number|cell\s+number|"
+    r"registered)"
 )
 #: A phone word, then up to one label-like line break ("Phone:\n439 4166").
 _AFTER_PHONE_WORD = (
     r"(?<=(?<![\p{L}])" + _PHONE_WORDS + r"(?:\s+(?i:number|no\.?|#))?[ \t]*[:\-]?[ \t]*(?:\r?\n[ \t]*)?)"
 )
-_LINE_LABEL = r"(?=[ \t]+(?i:office|mobile|cell|home|work|landline|direct|phone|tel)(?![\p{L}]))"
+_LINE_LABEL = r"(?=[ \t]+(?i:office|mobile|cell|home|work|landline|direct|phone|tel|fax)(?![\p{L}]))"
+#: The fax recognizer (HIPAA) stops at an extension: a fax number with one is taken here.
+_AFTER_FAX = r"(?<=(?<![\p{L}])(?i:fax|telefax)[ \t]*[:\-]?[ \t]*)"
+_EXT_REQUIRED = r"[ \t]?(?i:x|ext\.?|extension)[ \t]?\d{1,5}"
 
 
 class PhoneShapeRecognizer(AduanaPatternRecognizer):
@@ -64,6 +68,7 @@ class PhoneShapeRecognizer(AduanaPatternRecognizer):
         ),
         Pattern("digit groups after a phone word", _AFTER_PHONE_WORD + _GROUPS + _EXT + _END, 0.6),
         Pattern("digit groups before a phone label", _START + _GROUPS + _EXT + _LINE_LABEL, 0.6),
+        Pattern("fax number with an extension", _AFTER_FAX + _GROUPS + _EXT_REQUIRED + _END, 0.6),
     ]
     CONTEXT: ClassVar[list[str]] = ["phone", "telephone", "mobile", "cell", "call"]
 

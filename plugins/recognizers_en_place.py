@@ -40,7 +40,11 @@ from gateway.inspect.lexicon import (
     towns,
 )
 
+from .recognizers_common import per_language
 from .recognizers_en_address import LINE_PREFIX
+from .recognizers_en_address_block import AddressBlockRecognizer
+from .recognizers_en_proper_noun import UnknownProperNounRecognizer
+from .recognizers_en_street import StreetWithoutStreetWordRecognizer
 
 _WORDS = regex.compile(r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*")
 #: Lower-case words inside a town's name ("Olešnice na Moravě", "Feira de Santana").
@@ -181,5 +185,6 @@ def _cased_like_a_place(parts: list[str]) -> bool:
 
 @hookimpl(trylast=True)
 def aduana_register_recognizers() -> list[EntityRecognizer]:
-    """Register the town gazetteer for English text."""
-    return [TownGazetteerRecognizer(supported_language="en")]
+    """Register the gazetteer and unknown-proper-noun recognizers for English, address blocks for all."""
+    return [TownGazetteerRecognizer(supported_language="en"), UnknownProperNounRecognizer(supported_language="en"),
+            *per_language((AddressBlockRecognizer, StreetWithoutStreetWordRecognizer))]

@@ -41,6 +41,11 @@ def is_dictionary_word(word: str) -> bool:
     return word.lower() in _web2()[0]
 
 
+def is_known_proper(word: str) -> bool:
+    """Return whether the dictionary lists ``word`` as a proper noun ("Mark", "Russian", "London")."""
+    return word.lower() in _web2()[1]
+
+
 @functools.cache
 def _seen_in_lower_case() -> frozenset[str]:
     """The lower-case strings of the English spaCy model's vocabulary: words its training text used."""

@@ -1,0 +1,214 @@
+"""PERSON in English text: capitalised words no dictionary knows, where a name can stand.
+
+The context rules of :mod:`recognizers_en_person` need a cue ("said", "directed by", "lives at");
+the small spaCy model finds the names it has seen. A name with neither ("Why is Maj so impulsive?",
+"Unlike the Antall novel", "Caird and Jones were engineers") is still a word the English dictionary
+does not know, written with a capital inside a sentence, that the tagger calls a proper noun. That
+is this recognizer's whole rule, with what keeps it from hiding ordinary words:
+
+- the word and its lemma are not in the dictionary (Webster's list in ``english-words``:
+  "Battery", "Helped", "Users" are words; "Antall" is not), nor a stop word;
+- the word is capitalised with lower-case letters after the first (``SKU``, ``iPhone``,
+  ``PayPal`` are codes and brands, not names) and has no digit;
+- spaCy does not put it in an entity that is never a person: a date, a nationality (NORP), an
+  amount, a law, an event;
+- it is not a country (countries are not personal data and are not hidden);
+- it is not a product or company name the dictionary misses (``BRANDS``: the software, devices
+  and services support tickets name all the time);
+- it is not glued to a digit or a version ("Xbox 360" is left to the address rules' negatives).
+
+Adjacent capitalised proper nouns join the span ("Marcel Dreher"), so a first name that is also a
+word ("Daisy", "Rose") is taken with the unknown surname next to it. The score is the policy's
+default floor (0.5): a pack that raises PERSON's ``min_score`` turns this guess off.
+
+Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text has its own rules.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from gateway.inspect.lexicon import countries, is_common_not_proper, is_dictionary_word, is_known_proper, town_key
+
+#: spaCy entity labels a person's name is never part of.
+_NOT_PERSON_ENTITIES = frozenset(
+    "DATE TIME NORP MONEY QUANTITY ORDINAL CARDINAL PERCENT LAW EVENT LANGUAGE".split()
+)
+#: Products, platforms and companies support tickets name, that the 1934 dictionary does not know.
+BRANDS = frozenset(
+    """xbox playstation nintendo netflix spotify hulu youtube google gmail facebook instagram
+    whatsapp telegram signal twitter tiktok snapchat linkedin pinterest reddit amazon alexa kindle
+    microsoft outlook hotmail skype teams onedrive sharepoint azure excel powerpoint windows
+    android ios macos linux ubuntu debian fedora chrome chromium firefox safari edge opera
+    samsung galaxy huawei xiaomi motorola nokia lenovo asus acer dell toshiba sony panasonic
+    logitech intel nvidia qualcomm broadcom cisco netgear tplink zoom webex slack trello jira
+    confluence zendesk salesforce hubspot shopify stripe paypal venmo zelle visa mastercard amex
+    maestro uber lyft airbnb ebay etsy walmart costco ikea adobe photoshop acrobat dropbox github
+    gitlab bitbucket docker kubernetes oracle mysql postgres postgresql mongodb redis python java
+    javascript typescript wordpress drupal joomla magento bluetooth wifi ethernet usb hdmi siri
+    cortana fitbit garmin tesla verizon vodafone comcast xfinity tmobile sprint telefonica orange
+    movistar claro dhl fedex ups usps wix squarespace mailchimp twilio okta duo lastpass
+    bitwarden norton mcafee kaspersky avast""".split()
+)
+
+
+#: spaCy entity labels that make an unknown word a place rather than a person.
+_PLACE_ENTITIES = frozenset({"GPE", "LOC", "FAC"})
+#: Parts of speech an unknown capitalised word may carry and still be a name (the small model often
+#: calls a foreign name a noun or an adjective: "Stacy is", "the Lyberth novel").
+_NAME_POS = frozenset({"PROPN", "NOUN", "ADJ", "X"})
+#: Titles and particles a name extends over ("Mrs. Ana Ruiz", "Willemine W ten Pas").
+_TITLES = frozenset("mr mrs ms mx dr prof miss sir dame".split())
+_PARTICLES = frozenset("van von der den de del della di da du le la ten ter bin ibn al el".split())
+
+
+#: Common words younger than the 1934 dictionary, capitalised in labels and headings ("-Fax", "Email:").
+MODERN_WORDS = frozenset(
+    """fax email emails website websites online offline internet app apps blog wifi smartphone laptop
+    login logout signup username inbox spam chatbot info ok okay webinar podcast hashtag emoji
+    selfie download upload firmware software hardware checkout""".split()
+)
+
+
+class UnknownProperNounRecognizer(LocalRecognizer):
+    """PERSON (LOCATION when spaCy says place): a capitalised word no dictionary knows, in English text.
+
+    A word written in another script than Latin ("ΠΑΦΟΣ bridge") is taken the same way.
+    """
+
+    ENTITY = "PERSON"
+    SCORE = 0.5
+
+    def __init__(self, supported_language: str = "en", name: str | None = None) -> None:
+        super().__init__(
+            supported_entities=[self.ENTITY, "LOCATION"],
+            supported_language=supported_language,
+            name=name if name is not None else type(self).__name__,
+        )
+
+    def load(self) -> None:
+        """Read the dictionary once per process."""
+        is_dictionary_word("word")
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        """Return the unknown proper nouns of ``text``, with the name words around them."""
+        doc: Any = getattr(nlp_artifacts, "tokens", None)
+        if doc is None or not hasattr(doc, "ents"):
+            return []
+        spans: list[tuple[int, int, str]] = []
+        for tok in doc:
+            if _foreign_script(tok.text):
+                start, end = tok.i, tok.i + 1
+            elif _unknown_proper_noun(tok):
+                start, end = _extend(doc, tok.i)
+            else:
+                continue
+            entity = "LOCATION" if tok.ent_type_ in _PLACE_ENTITIES else self.ENTITY
+            span = (doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text), entity)
+            if spans and span[0] <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]), spans[-1][2])
+            else:
+                spans.append(span)
+        return [
+            RecognizerResult(
+                entity, start, end, self.SCORE,
+                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
+                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+            )
+            for start, end, entity in spans if entity in entities
+        ]
+
+
+def _foreign_script(word: str) -> bool:
+    """A word in another script than Latin ("ΠΑΦΟΣ", "Κασνέτη"): in English text, a name or a place."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 3 and all(ord(c) > 0x24F and not unicodedata.name(c, "").startswith("LATIN")
+                                     for c in letters)
+
+
+def _cased_like_a_name(word: str) -> bool:
+    """``Antall``, ``O'Brien``, ``Jean-Luc``, ``McCoy``: a capital, then lower case, letters only."""
+    if len(word) < 2 or not word[0].isupper() or not word[1:2].islower():
+        return False
+    return all(c.isalpha() or c in "'’-" for c in word)
+
+
+def _known_word(word: str, lemma: str) -> bool:
+    """Whether the dictionary knows ``word`` or a plain inflection of it ("Users", "Helped", "Stripes")."""
+    low = word.lower()
+    forms = {low, lemma.lower()}
+    for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""),
+                                ("ing", "e"), ("'s", ""), ("’s", "")):
+        if low.endswith(suffix) and len(low) > len(suffix) + 2:
+            forms.add(low[: -len(suffix)] + replacement)
+    return any(is_dictionary_word(f) for f in forms)
+
+
+def _unknown_proper_noun(tok: Any) -> bool:
+    word = tok.text
+    if tok.pos_ not in _NAME_POS or not _cased_like_a_name(word) or tok.is_stop:
+        return False
+    if tok.ent_type_ in _NOT_PERSON_ENTITIES and (tok.ent_type_ != "NORP" or is_known_proper(word)):
+        return False
+    if word.lower() in BRANDS or word.lower() in MODERN_WORDS or _known_word(word, tok.lemma_) \
+            or town_key(word) in countries():
+        return False
+    doc = tok.doc
+    if tok.i + 1 < len(doc) and doc[tok.i + 1].like_num:  # "Xbox 360", "Zenfone 9"
+        return False
+    # A form label ending its line ("Website:", "Personal Info:") is not a name.
+    return not (tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":" and _line_end(doc[tok.i + 1]))
+
+
+def _line_end(tok: Any) -> bool:
+    text = tok.doc.text
+    end = text.find("\n", tok.idx)
+    return not text[tok.idx + 1:end if end != -1 else len(text)].strip()
+
+
+def _name_part(tok: Any) -> bool:
+    """A word that can be part of a name next to an unknown one ("Daisy", "Ana", but not "Producer")."""
+    return (_cased_like_a_name(tok.text) and not tok.is_stop and tok.pos_ in _NAME_POS
+            and not is_common_not_proper(tok.text) and tok.ent_type_ not in _NOT_PERSON_ENTITIES
+            and tok.text.lower() not in BRANDS and town_key(tok.text) not in countries())
+
+
+def _initial(tok: Any) -> bool:
+    word = tok.text.rstrip(".")
+    return len(word) == 1 and word.isupper()
+
+
+def _extend(doc: Any, i: int) -> tuple[int, int]:
+    """The token range of the whole name around token ``i``: titles, initials, particles, other parts."""
+    start, end = i, i + 1
+    while start > 0:
+        prev = doc[start - 1]
+        if _name_part(prev) or (start > 1 and (_initial(prev) or prev.text in _PARTICLES)
+                                and _name_part(doc[start - 2])):
+            start -= 1 if _name_part(prev) else 2
+        elif prev.text.lower().rstrip(".") in _TITLES and prev.text[:1].isupper():
+            start -= 1
+            break
+        else:
+            break
+    while end < len(doc):
+        nxt = doc[end]
+        if _name_part(nxt) or (_joined(doc[end - 1]) and _cased_like_a_name(nxt.text) and nxt.pos_ == "PROPN"):
+            end += 1  # after an initial or a particle any capitalised word is the surname ("W ten Brook")
+        elif _joined(nxt) and end + 1 < len(doc) and (
+                _cased_like_a_name(doc[end + 1].text) or doc[end + 1].text in _PARTICLES):
+            end += 1
+        else:
+            break
+    return start, end
+
+
+def _joined(tok: Any) -> bool:
+    return _initial(tok) or tok.text in _PARTICLES

@@ -1,0 +1,66 @@
+"""LOCATION in English text: a street named without a street word of its own, read from what is around it.
+
+:class:`~recognizers_en_address.StreetAddressRecognizer` needs a street word in the name ("Morris
+Street", "Via Roma") or a unit, a town or a postcode after it. A street written the way its own
+country writes it, with the street word fused or absent ("Kuusiku 17", "Erhvervsvangen 91",
+"Trg revolucije 17"), has neither; English prose then marks it in one of two ways:
+
+- a street word *after* the house number, the English way of reading a foreign name ("Parmova
+  106 street", "Trg revolucije 17 St.");
+- a preposition of place, and the clause ending right after the number ("the bus stop is on
+  Kuusiku 17.", "he lives on the north side of Baltasar Brum 5334").
+
+The second shape is also the shape of "my game is on Xbox 360" or "it runs on Windows 10": the
+name's last word must not be a dictionary word (nor one of its inflections) nor a known brand, and
+the number has at most five digits and no decimal point (a version is not a house number).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from presidio_analyzer import Pattern
+
+from gateway.inspect.lexicon import is_dictionary_word
+
+from .recognizers_common import UPPER, AduanaPatternRecognizer
+from .recognizers_en_proper_noun import BRANDS
+
+_SP = r"[ \t]"
+#: A capitalised word of any script, or a short abbreviation ("ul.", "R.").
+_CAP = rf"(?-i:{UPPER}[\p{{L}}\p{{M}}'’\-]*\.?|\p{{Ll}}{{1,3}}\.)(?![\p{{L}}\d])"
+#: Lower-case words inside a street's name ("Trg revolucije", "Rue de la Paix").
+_LOWER = r"(?-i:\p{Ll}[\p{L}\p{M}'’\-]*)(?![\p{L}\d])"
+_NAME = rf"{_CAP}(?:{_SP}+(?:{_CAP}|{_LOWER})){{0,3}}"
+_HOUSE = r"\d{1,5}(?:-?(?-i:[A-Za-z]))?(?![\p{L}\d.,]\d)(?![\p{L}\d])"
+_STREET_WORD_AFTER = r"(?i:street|st\.?|road|rd\.?|avenue|ave\.?)(?![\p{L}])"
+_PLACE = (
+    r"(?<=(?<![\p{L}])(?i:on|at|of)" + _SP + r"+(?i:the" + _SP + r"+(?:north|south|east|west)(?:ern)?" + _SP
+    + r"+(?:side|end|part)" + _SP + r"+of" + _SP + r"+)?)"
+)
+_CLAUSE_END = r"(?=[ \t]*(?:[.,;!?)]|\r?\n|\Z))"
+
+
+class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
+    """LOCATION: "Parmova 106 street", "on Kuusiku 17." — a street name and house number, cued by English."""
+
+    ENTITY = "LOCATION"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern(
+            "street name and number, then a street word",
+            r"(?<![\p{L}\d.])" + _NAME + _SP + r"+" + _HOUSE + r"(?=" + _SP + r"+" + _STREET_WORD_AFTER + r")",
+            0.6,
+        ),
+        Pattern("street name and number after a preposition of place", _PLACE + _NAME + _SP + r"+" + _HOUSE
+                + _CLAUSE_END, 0.55),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["street", "lives", "address"]
+
+    def invalidate_result(self, pattern_text: str) -> bool | None:
+        """Drop "Xbox 360", "Windows 10", "Office 365": a dictionary word or a brand before the number."""
+        words = pattern_text.split()[:-1]
+        if not words:
+            return True
+        last = words[-1].strip(".")
+        return bool(last.lower() in BRANDS or is_dictionary_word(last) or is_dictionary_word(last.rstrip("s"))
+                    or (not any(c.isupper() for c in last[:1]) and len(words) == 1))
