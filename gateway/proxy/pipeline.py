@@ -13,6 +13,9 @@ Rules this module keeps:
    If it cannot be written, nothing is forwarded (503 ``audit_write_failed``). A handler cancelled
    mid-request (shutdown, client gone) still gets its ``proxy`` outcome record (``cancelled``).
 5. Logs and audit records carry ids, templates, reason codes and counts, never a value.
+6. A credential answered from memory (``gateway/proxy/authcache.py``) is re-checked in the store — key not
+   revoked, contract active — in the same store call that writes the ``proxy.forwarding`` record, so no
+   request of a revoked key or an ended contract is forwarded, whoever revoked or ended it.
 """
 
 from __future__ import annotations
