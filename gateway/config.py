@@ -230,6 +230,15 @@ class Contract(_Model):
         return self
 
 
+class AuthConfig(_Model):
+    """Vendor authentication (docs/configuration.md, "auth")."""
+
+    #: How long a verified API key is answered from memory instead of the store (0: never). Revocation
+    #: and termination still take effect on the next request: a remembered key is re-checked in the store
+    #: before anything is forwarded. Used only when every authenticator is a built-in.
+    credential_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
+
+
 class LoggingConfig(_Model):
     level: Literal["debug", "info", "warning", "error"] = "info"
     #: Also write the JSON log lines to this file (relative to the config file).
@@ -251,6 +260,7 @@ class Config(_Model):
     store: StoreConfig = StoreConfig()
     keys: KeysConfig = KeysConfig()
     inspection: InspectionConfig = InspectionConfig()
+    auth: AuthConfig = AuthConfig()
     logging: LoggingConfig = LoggingConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
     #: Extra plugin modules to load (installed packages register through the ``aduana`` entry points).

@@ -96,8 +96,10 @@ def _summary(results: dict[str, Any]) -> list[str]:
             else:
                 cells.append("–")
         for w in workers:
-            h = runs.get(w, {}).get("health")
-            cells.append(f"{_f(h['p50_ms'], 2)} / {_f(h['p99_ms'], 2)} / {_f(h['max_ms'], 1)}" if h else "–")
+            h, ref = runs.get(w, {}).get("health"), runs.get(w, {}).get("health_reference")
+            cell = f"{_f(h['p50_ms'], 2)} / {_f(h['p99_ms'], 2)} / {_f(h['max_ms'], 1)}" if h else "–"
+            # The same probe on the idle upstream: the machine's share of the p99.
+            cells.append(cell + (f" (idle server p99 {_f(ref['p99_ms'], 2)})" if h and ref else ""))
         lines.append(_row(cells))
     lines += ["", _row(["inspection workers", "gateway RSS MB (peak)", "RSS per worker MB (peak)"]),
               _row(["---"] * 3)]

@@ -80,6 +80,9 @@ async def measure(stack: Stack | None, pool: list[Target], headers: dict[str, st
     await warm_up(pool, headers, requests=max(2 * concurrency, 4), concurrency=concurrency)
     before = procstat.tree(stack.gateway.pid) if stack and stack.gateway else []
     probe = HealthProbe(f"{stack.admin_url}/healthz", args.health_interval) if stack and health else None
+    # The same probe against the upstream (a small aiohttp app, nearly idle during (c)): the machine's own
+    # scheduling noise, which every probe pays whatever the gateway does.
+    reference = HealthProbe(f"{stack.upstream_url}/healthz", args.health_interval) if stack and health else None
     load0 = procstat.loadavg()[0]
     result = await run_load(pool, headers, concurrency=concurrency, duration=args.duration,
                             min_requests=args.min_requests)
@@ -87,6 +90,8 @@ async def measure(stack: Stack | None, pool: list[Target], headers: dict[str, st
     out["loadavg_1m"] = [load0, procstat.loadavg()[0]]
     if probe is not None:
         out["health"] = probe.stop()
+    if reference is not None:
+        out["health_reference"] = reference.stop()
     if stack and stack.gateway:
         after = procstat.tree(stack.gateway.pid)
         cpu = procstat.cpu_by_role(before, after)

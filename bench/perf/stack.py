@@ -72,8 +72,13 @@ def wait_ok(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float =
 class Stack:
     """Starts and stops the upstream and the gateway; the state folder survives gateway restarts."""
 
-    def __init__(self, directory: Path, corpus_path: Path, *, synchronous: str = "full") -> None:
+    def __init__(self, directory: Path, corpus_path: Path, *, synchronous: str = "full",
+                 env: dict[str, str] | None = None, overrides: dict[str, Any] | None = None) -> None:
         self.directory = directory
+        #: Merged into the written config, section by section (``compare.py --head-config``).
+        self.overrides = overrides or {}
+        #: Extra environment of every ``aduana`` command (``compare.py`` sets PYTHONPATH to run other code).
+        self.env = {**os.environ, **(env or {})}
         self.synchronous = synchronous
         self.corpus_path = corpus_path
         self.upstream_port = free_port()
@@ -112,7 +117,7 @@ class Stack:
 
     def aduana(self, *args: str) -> str:
         """Run an ``aduana`` command against the bench config; return its stdout, raise on failure."""
-        env = {**os.environ, "ADUANA_CONFIG": str(self.config_path)}
+        env = {**self.env, "ADUANA_CONFIG": str(self.config_path)}
         result = subprocess.run([*ADUANA, *args], env=env, capture_output=True, text=True, cwd=self.directory)
         if result.returncode != 0:
             raise RuntimeError(f"aduana {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
@@ -138,6 +143,7 @@ class Stack:
                                "routes": [{**route, "name": "inspected", "prefix": "/full"}]},
             },
         }
+        _merge(config, self.overrides)
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
     def start_upstream(self) -> None:
@@ -167,7 +173,7 @@ class Stack:
                 self.keys[contract] = self.aduana("vendor", "issue-key", contract).strip().splitlines()[-1]
         command = [*(wrap or ADUANA), "serve", "--config", str(self.config_path)]
         self.gateway = subprocess.Popen(command, cwd=self.directory, stdout=self._log("gateway"),
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, env=self.env)
         wait_ok(f"{self.admin_url}/readyz", self.gateway, "the gateway")
         self.workers = workers
 
@@ -190,6 +196,14 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

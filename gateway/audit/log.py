@@ -33,7 +33,7 @@ from gateway.audit.checkpoint import AuditSigner, keyring_public_keys
 from gateway.audit.group import GroupCommit
 from gateway.audit.record import (
     AuditEvent,
-    body_digest,
+    canonical_digest,
     canonical_json,
     format_time,
     link_hash,
@@ -213,11 +213,12 @@ class AuditLog:
             seq += 1
             time = format_time(self.now())
             body = event.body(seq, time)
-            own = link_hash(prev, body_digest(body))
+            canonical = canonical_json(body)  # once: the stored text and the hashed bytes are the same
+            own = link_hash(prev, canonical_digest(canonical))
             tx.execute(
                 "INSERT INTO audit_records (seq, time, contract, vendor, prev_hash, hash, body)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (seq, time, body["contract"], body["vendor"], prev, own, canonical_json(body).decode("utf-8")),
+                (seq, time, body["contract"], body["vendor"], prev, own, canonical.decode("utf-8")),
             )
             records.append({**body, "prev_hash": prev, "hash": own})
             prev = own

@@ -114,7 +114,12 @@ def canonical_json(value: object, *, check: bool = True) -> bytes:
 
 
 def body_digest(body: Mapping[str, Any], *, check: bool = True) -> bytes:
-    return hashlib.sha256(BODY_DOMAIN + canonical_json(dict(body), check=check)).digest()
+    return canonical_digest(canonical_json(dict(body), check=check))
+
+
+def canonical_digest(canonical: bytes) -> bytes:
+    """The digest of a body from its canonical bytes (when the caller needs both, encode once)."""
+    return hashlib.sha256(BODY_DOMAIN + canonical).digest()
 
 
 def link_hash(prev_hash: str, digest: bytes) -> str:

@@ -13,6 +13,9 @@ Rules this module keeps:
    If it cannot be written, nothing is forwarded (503 ``audit_write_failed``). A handler cancelled
    mid-request (shutdown, client gone) still gets its ``proxy`` outcome record (``cancelled``).
 5. Logs and audit records carry ids, templates, reason codes and counts, never a value.
+6. A credential answered from memory (``gateway/proxy/authcache.py``) is re-checked in the store — key not
+   revoked, contract active — in the same store call that writes the ``proxy.forwarding`` record, so no
+   request of a revoked key or an ended contract is forwarded, whoever revoked or ended it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from gateway.oplog import get_logger
 from gateway.pluginmanager import Plugins
 from gateway.policy.merge import EffectivePolicy
 from gateway.proxy import guards
+from gateway.proxy.authcache import CredentialCache
 from gateway.proxy.message import Message, Principal
 from gateway.proxy.peer import CertificateRefused, PeerCertificate, peer_certificate
 from gateway.proxy.routes import Match, Router, check_raw_path
@@ -128,6 +132,8 @@ class Pipeline:
         self.metrics = metrics
         self.router = Router(config)
         self.log = get_logger()
+        self.auth_cache = CredentialCache(
+            config.auth.credential_cache_seconds if _builtin_authenticators_only(plugins) else 0.0)
 
     async def _on_store(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._store, fn, *args)
@@ -193,12 +199,17 @@ class Pipeline:
 
     async def _handle(self, request: web.Request, trace: Trace) -> web.StreamResponse | PendingStream:
         # 1. who is calling, and is their contract still in force
-        try:
-            # The peer certificate is read here, on the event loop that owns the connection.
-            principal = await self._on_store(self._authenticate, request, peer_certificate(request))
-        except (ContractTerminated, CertificateRefused) as exc:  # audited under the key's contract and credential
-            trace.principal = Principal(contract=exc.contract, credential_id=exc.credential_id or "-")
-            raise
+        # The peer certificate is read here, on the event loop that owns the connection.
+        peer = peer_certificate(request)
+        cache_key = self.auth_cache.key(request.headers.get("Authorization"), peer)
+        # A remembered principal skips the store here; it is re-checked before forwarding (step 5).
+        recheck = principal = self.auth_cache.get(cache_key)
+        if principal is None:
+            try:
+                principal = await self._on_store(self._authenticate, request, peer, cache_key)
+            except (ContractTerminated, CertificateRefused) as exc:  # audited under the key's contract and credential
+                trace.principal = Principal(contract=exc.contract, credential_id=exc.credential_id or "-")
+                raise
         trace.principal = principal
 
         # 2. which route, and is it allowed
@@ -268,9 +279,13 @@ class Pipeline:
         trace.annotations.update(outgoing.annotations)
 
         # 5. forward, after the record that says so is durable (rule 4)
+        forwarding = dataclasses.replace(self._event(trace), action=FORWARDING_ACTION, decision="done",
+                                         reason="forwarding")
         try:
-            await self._on_store(self.audit.append, dataclasses.replace(
-                self._event(trace), action=FORWARDING_ACTION, decision="done", reason="forwarding"))
+            await self._on_store(self._forwarding_record, forwarding, recheck)
+        except (AuthenticationError, ContractTerminated):  # a remembered key revoked since: refused, audited
+            self.auth_cache.forget(cache_key)
+            raise
         except Exception as exc:
             self.log.error("audit_write_failed", request_id=trace.request_id, error=type(exc).__name__)
             raise AuditError("forwarding record not written") from exc
@@ -381,14 +396,28 @@ class Pipeline:
         trace.bytes_out = upstream.declared or 0
         return upstream
 
-    def _authenticate(self, request: web.Request, peer: PeerCertificate | None) -> Principal:
+    def _authenticate(self, request: web.Request, peer: PeerCertificate | None, cache_key: bytes | None) -> Principal:
         """The caller's principal (on a store thread); a terminated contract is refused (403)."""
+        started = self.auth_cache.now()
         principal = self.plugins.authenticate(request.headers.get("Authorization"), request.headers, self.credentials,
                                               peer, self.config.contracts)
         if principal is None:
             raise AuthenticationError("no credentials")
         check_active(self.audit.db, principal.contract, principal.credential_id)
+        self.auth_cache.put(cache_key, principal, started)
         return principal
+
+    def _forwarding_record(self, event: AuditEvent, recheck: Principal | None) -> None:
+        """Write the ``proxy.forwarding`` record (on a store thread); first re-check a remembered principal.
+
+        The re-check makes a revocation or termination done anywhere (the CLI, another replica) refuse the
+        next request, cached or not: the key must still be unrevoked and its contract active.
+        """
+        if recheck is not None:
+            check_active(self.audit.db, recheck.contract, recheck.credential_id)
+            if not self.credentials.is_active(recheck.credential_id):
+                raise AuthenticationError("unknown or revoked API key")
+        self.audit.append(event)
 
     @staticmethod
     async def _hook(call: Callable[[Message], Awaitable[None]], message: Message) -> None:
@@ -453,6 +482,11 @@ class Pipeline:
             restored=trace.outcome.restored,
             unknown_tokens=trace.outcome.unknown_tokens,
         )
+
+
+def _builtin_authenticators_only(plugins: Plugins) -> bool:
+    """Whether every ``aduana_authenticate`` implementation is a built-in (authcache rule 4)."""
+    return all(plugins.is_builtin(info.name) for info in plugins.list() if "aduana_authenticate" in info.hooks)
 
 
 def _connection_tokens(headers: Any) -> frozenset[str]:
