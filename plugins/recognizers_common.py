@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import ClassVar, Protocol
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+from presidio_analyzer import EntityRecognizer, LocalRecognizer, Pattern, PatternRecognizer
 
 #: Both languages Aduana inspects; every recognizer is instantiated once per language.
 LANGUAGES: tuple[str, ...] = ("en", "es")
@@ -111,6 +111,25 @@ def shannon_entropy(value: str) -> float:
 def all_same(digits: str) -> bool:
     """Return whether every character is the same (0000…, 1111…): placeholders, not identifiers."""
     return len(set(digits)) <= 1
+
+
+class AduanaLocalRecognizer(LocalRecognizer):
+    """A recognizer written as code (not patterns) for ``ENTITY`` and ``ALSO``, named after its class."""
+
+    ENTITY: ClassVar[str]
+    ALSO: ClassVar[tuple[str, ...]] = ()
+    CONTEXT: ClassVar[list[str] | None] = None
+
+    def __init__(self, supported_language: str = "en", name: str | None = None) -> None:
+        super().__init__(
+            supported_entities=[self.ENTITY, *self.ALSO],
+            supported_language=supported_language,
+            name=name if name is not None else type(self).__name__,
+            context=self.CONTEXT,
+        )
+
+    def load(self) -> None:
+        """Nothing to load; a subclass reading a list reads it here, once per process."""
 
 
 class AduanaPatternRecognizer(PatternRecognizer):

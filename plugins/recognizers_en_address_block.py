@@ -21,13 +21,13 @@ address often reads as Spanish to the language vote.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import regex
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.inspect.lexicon import countries, is_common_not_proper, town_key
+
+from .recognizers_common import AduanaLocalRecognizer
 
 #: Indentation and quoting marks that may open each line of a pasted block ("> ", "??? ").
 _PREFIX = regex.compile(r"[ \t?>}|]*")
@@ -67,19 +67,11 @@ _MAX_LINES = 7
 _ENDS = frozenset({"country", "postcode", "town+postcode"})
 
 
-class AddressBlockRecognizer(LocalRecognizer):
+class AddressBlockRecognizer(AduanaLocalRecognizer):
     """LOCATION: the lines of a postal address block, from the street line to the country or postcode."""
 
     ENTITY = "LOCATION"
     SCORE = 0.6
-    CONTEXT: ClassVar[list[str]] = ["address", "street", "ship", "send"]
-
-    def __init__(self, supported_language: str = "en", name: str | None = None) -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            supported_language=supported_language,
-            name=name if name is not None else type(self).__name__,
-        )
 
     def load(self) -> None:
         """Read the country list once per process."""

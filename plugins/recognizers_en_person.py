@@ -16,12 +16,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import regex
-from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
+from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.inspect.lexicon import name_start
 
-from .recognizers_common import AduanaPatternRecognizer
+from .recognizers_common import AduanaLocalRecognizer, AduanaPatternRecognizer
 from .recognizers_en_address import LINE_PREFIX
 from .recognizers_es_text import _INITIAL, _PARTICLE, _WORD, NAME
 
@@ -186,7 +186,7 @@ _SPEAKER_LINE = regex.compile(
 )
 
 
-class DialogueSpeakerRecognizer(LocalRecognizer):
+class DialogueSpeakerRecognizer(AduanaLocalRecognizer):
     """PERSON: the speakers of a written dialogue ("Ana: Where were you?\\nLuis: At home.").
 
     A line ``Word: Sentence.`` is a form field as often as a speaker; it counts as a speaker only when
@@ -196,16 +196,6 @@ class DialogueSpeakerRecognizer(LocalRecognizer):
 
     ENTITY = "PERSON"
     SCORE = 0.55
-
-    def __init__(self, supported_language: str = "en", name: str | None = None) -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            supported_language=supported_language,
-            name=name if name is not None else type(self).__name__,
-        )
-
-    def load(self) -> None:
-        """Nothing to load."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -27,7 +27,7 @@ import itertools
 from typing import ClassVar
 
 import regex
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.hookspecs import hookimpl
@@ -40,7 +40,7 @@ from gateway.inspect.lexicon import (
     towns,
 )
 
-from .recognizers_common import per_language
+from .recognizers_common import AduanaLocalRecognizer, per_language
 from .recognizers_en_address import LINE_PREFIX
 from .recognizers_en_address_block import AddressBlockRecognizer
 from .recognizers_en_proper_noun import UnknownProperNounRecognizer
@@ -61,7 +61,7 @@ _TOWN_LINE = regex.compile(
 )
 
 
-class TownGazetteerRecognizer(LocalRecognizer):
+class TownGazetteerRecognizer(AduanaLocalRecognizer):
     """LOCATION: a town named in English text, from the GeoNames gazetteer, and the town above a country."""
 
     ENTITY = "LOCATION"
@@ -70,14 +70,6 @@ class TownGazetteerRecognizer(LocalRecognizer):
     #: A town after a preposition of place ("returned to Grange"), even one that is also a word.
     SCORE_AMBIGUOUS = 0.55
     CONTEXT: ClassVar[list[str]] = ["city", "town", "live", "moved"]
-
-    def __init__(self, supported_language: str = "en", name: str | None = None) -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            supported_language=supported_language,
-            name=name if name is not None else type(self).__name__,
-            context=self.CONTEXT,
-        )
 
     def load(self) -> None:
         """Read the gazetteer and the dictionary once per process (about a second)."""

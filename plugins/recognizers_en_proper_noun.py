@@ -29,10 +29,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.inspect.lexicon import countries, is_common_not_proper, is_dictionary_word, is_known_proper, town_key
+
+from .recognizers_common import AduanaLocalRecognizer
 
 #: spaCy entity labels a person's name is never part of.
 _NOT_PERSON_ENTITIES = frozenset(
@@ -74,21 +76,15 @@ MODERN_WORDS = frozenset(
 )
 
 
-class UnknownProperNounRecognizer(LocalRecognizer):
+class UnknownProperNounRecognizer(AduanaLocalRecognizer):
     """PERSON (LOCATION when spaCy says place): a capitalised word no dictionary knows, in English text.
 
     A word written in another script than Latin ("ΠΑΦΟΣ bridge") is taken the same way.
     """
 
     ENTITY = "PERSON"
+    ALSO = ("LOCATION",)
     SCORE = 0.5
-
-    def __init__(self, supported_language: str = "en", name: str | None = None) -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY, "LOCATION"],
-            supported_language=supported_language,
-            name=name if name is not None else type(self).__name__,
-        )
 
     def load(self) -> None:
         """Read the dictionary once per process."""
