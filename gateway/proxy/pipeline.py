@@ -157,14 +157,7 @@ class Pipeline:
             trace.decision, trace.reason = "failed", "internal_error"
             self.log.error("unexpected_error", request_id=trace.request_id, error=type(exc).__name__)
             response = error_response(AduanaError(), trace.request_id)
-        try:
-            await self._on_store(self.audit.append, self._event(trace))
-        except Exception as exc:
-            trace.decision, trace.reason = "failed", "audit_write_failed"
-            self.log.error("audit_write_failed", request_id=trace.request_id, error=type(exc).__name__)
-            if isinstance(response, PendingStream):
-                response.close()  # not one byte of an unrecorded response
-            response = error_response(AuditError(), trace.request_id)
+        response = await self._record_outcome(trace, self._event(trace), response)
         if isinstance(response, PendingStream):
             response = await self._release(request, response, trace)
         self._observe(trace, response)
@@ -181,20 +174,34 @@ class Pipeline:
             raise
         except Exception as exc:  # a bug mid-stream: the bytes already left, so the cut is still recorded
             self.log.error("unexpected_error", request_id=trace.request_id, error=type(exc).__name__)
-            trace.bytes_out = pending.sent
-            trace.decision, trace.reason = "failed", "internal_error"
-            try:
-                await self._record_quietly(self._event(trace))
-            finally:
-                pending.abort(request)
+            await self._record_cut(request, pending, trace, "internal_error")
             raise
         trace.bytes_out = pending.sent
         if pending.cut_reason is not None:
-            trace.decision, trace.reason = "failed", pending.cut_reason
-            try:  # the bytes already left; on failure the log keeps what the trail could not
-                await self._record_quietly(self._event(trace))
-            finally:
-                pending.abort(request)
+            await self._record_cut(request, pending, trace, pending.cut_reason)
+        return response
+
+    async def _record_cut(self, request: web.Request, pending: PendingStream, trace: Trace, reason: str) -> None:
+        """Record a transfer cut after its first bytes left, then close the connection without the final chunk."""
+        trace.bytes_out = pending.sent
+        trace.decision, trace.reason = "failed", reason
+        try:  # the bytes already left; on failure the log keeps what the trail could not
+            await self._record_quietly(self._event(trace))
+        finally:
+            pending.abort(request)
+
+    async def _record_outcome(
+        self, trace: Trace, event: AuditEvent, response: web.StreamResponse | PendingStream
+    ) -> web.StreamResponse | PendingStream:
+        """Write the outcome record; if it cannot be written the answer becomes 503 (rule 3)."""
+        try:
+            await self._on_store(self.audit.append, event)
+        except Exception as exc:
+            trace.decision, trace.reason = "failed", "audit_write_failed"
+            self.log.error("audit_write_failed", request_id=trace.request_id, error=type(exc).__name__)
+            if isinstance(response, PendingStream):
+                response.close()  # not one byte of an unrecorded response
+            return error_response(AuditError(), trace.request_id)
         return response
 
     async def _handle(self, request: web.Request, trace: Trace) -> web.StreamResponse | PendingStream:
@@ -330,7 +337,7 @@ class Pipeline:
         trace.bytes_out = len(incoming.body)
         return web.Response(status=status, body=incoming.body, headers=incoming.headers)
 
-    async def refuse_malformed(self, status: int, request_id: str) -> web.Response:
+    async def refuse_malformed(self, status: int, request_id: str) -> web.StreamResponse:
         """Record and answer a request aiohttp refused before the pipeline saw it (``http_malformed``).
 
         Only ``status`` is known of it (``gateway/server/protocol.py``). The answer is the JSON error under
@@ -338,14 +345,10 @@ class Pipeline:
         under the same id, as for any other request (rule 3).
         """
         trace = Trace(request_id=request_id, method="", decision="blocked", reason="http_malformed")
-        response = error_response(MalformedRequestError(status=status), request_id)
         event = dataclasses.replace(self._event(trace), method=None, details={"status": status})
-        try:
-            await self._on_store(self.audit.append, event)
-        except Exception as exc:
-            trace.decision, trace.reason = "failed", "audit_write_failed"
-            self.log.error("audit_write_failed", request_id=request_id, error=type(exc).__name__)
-            response = error_response(AuditError(), request_id)
+        response = await self._record_outcome(
+            trace, event, error_response(MalformedRequestError(status=status), request_id))
+        assert not isinstance(response, PendingStream)
         self._observe(trace, response)
         return response
 
