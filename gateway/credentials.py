@@ -100,12 +100,6 @@ class Credentials:
             return None
         return Credential(row[0], row[1], row[2], row[3])
 
-    def is_active(self, key_id: str) -> bool:
-        """Whether ``key_id`` exists and is not revoked (a re-check of a key verified a moment ago)."""
-        with self._db.transaction() as tx:
-            row = tx.fetchone("SELECT revoked_at FROM credentials WHERE key_id = ?", (key_id,))
-        return row is not None and row[0] is None
-
     def list(self, contract: str | None = None) -> list[Credential]:
         sql = "SELECT key_id, contract, created_at, revoked_at FROM credentials"
         params: tuple[str, ...] = ()

@@ -49,8 +49,9 @@ class GroupCommit:
         self._cv = threading.Condition()
         self._queue: list[_Slot] = []
         self._busy = False
-        #: Sizes of the groups committed so far (for tests and the benchmark); bounded.
-        self.group_sizes: list[int] = []
+        #: Groups and records committed so far: records / groups is how many fsyncs group commit saved.
+        self.groups = 0
+        self.records = 0
 
     def append(self, event: AuditEvent) -> dict[str, Any]:
         """Commit ``event`` (in a group with any concurrent ones); return its stored record (rule 1)."""
@@ -85,8 +86,8 @@ class GroupCommit:
             return
         for s, record in zip(group, records, strict=True):
             s.record, s.done = record, True
-        if len(self.group_sizes) < 100_000:
-            self.group_sizes.append(len(group))
+        self.groups += 1
+        self.records += len(group)
 
     @staticmethod
     def _outcome(slot: _Slot) -> dict[str, Any]:

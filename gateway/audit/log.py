@@ -180,9 +180,9 @@ class AuditLog:
         return record
 
     @property
-    def group_sizes(self) -> list[int]:
-        """Sizes of the groups :meth:`append` committed (how much group commit saved)."""
-        return self._group.group_sizes
+    def group_commits(self) -> tuple[int, int]:
+        """(groups, records) :meth:`append` committed so far: how many syncs group commit saved."""
+        return self._group.groups, self._group.records
 
     def append_many(self, events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
         """Record several events in one transaction (all or none), in order."""

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from gateway.audit.record import format_time
 from gateway.credentials import PREFIX, Credentials
-from gateway.errors import AduanaError, ForbiddenError
+from gateway.errors import AduanaError, AuthenticationError, ForbiddenError
 from gateway.keys.crypto import constant_time_equal
 from gateway.keys.keyring import KeyRing
 from gateway.store.base import Database, Transaction, serialize
@@ -174,6 +174,25 @@ def check_active(db: Database, contract: str, credential_id: str | None = None) 
         row = tx.fetchone("SELECT status FROM contract_state WHERE contract = ?", (contract,))
     if row is not None and row[0] != ACTIVE:
         raise ContractTerminated(contract, credential_id)
+
+
+def check_still_serving(db: Database, contract: str, credential_id: str) -> None:
+    """Re-check a principal verified a moment ago, in one read of the store.
+
+    Raise :class:`ContractTerminated` when ``contract``'s termination has started (as :func:`check_active`)
+    and :class:`AuthenticationError` when the API key ``credential_id`` no longer exists or was revoked.
+    """
+    with db.transaction() as tx:
+        row = tx.fetchone(
+            "SELECT (SELECT status FROM contract_state WHERE contract = ?),"
+            " EXISTS (SELECT 1 FROM credentials WHERE key_id = ? AND revoked_at IS NULL)",
+            (contract, credential_id),
+        )
+    status, key_active = row if row is not None else (None, False)
+    if status is not None and status != ACTIVE:
+        raise ContractTerminated(contract, credential_id)
+    if not key_active:
+        raise AuthenticationError("unknown or revoked API key")
 
 
 def ended_credential(credentials: Credentials, presented: str) -> ContractTerminated | None:

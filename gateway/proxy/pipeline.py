@@ -46,7 +46,7 @@ from gateway.errors import (
 )
 from gateway.inspect.inspector import Inspector
 from gateway.inspect.transform import Outcome
-from gateway.lifecycle.state import ContractTerminated, check_active
+from gateway.lifecycle.state import ContractTerminated, check_active, check_still_serving
 from gateway.metrics import Metrics
 from gateway.oplog import get_logger
 from gateway.pluginmanager import Plugins
@@ -417,9 +417,7 @@ class Pipeline:
         next request, cached or not: the key must still be unrevoked and its contract active.
         """
         if recheck is not None:
-            check_active(self.audit.db, recheck.contract, recheck.credential_id)
-            if not self.credentials.is_active(recheck.credential_id):
-                raise AuthenticationError("unknown or revoked API key")
+            check_still_serving(self.audit.db, recheck.contract, recheck.credential_id)
         self.audit.append(event)
 
     @staticmethod

@@ -18,6 +18,7 @@ from gateway.lifecycle.state import (
     LifecycleError,
     all_states,
     check_active,
+    check_still_serving,
     ended_credential,
     state_of,
 )
@@ -120,3 +121,18 @@ def test_a_key_issued_after_termination_is_refused_by_the_contract_check(
     assert principal is not None  # the key itself is valid…
     with pytest.raises(ContractTerminated):  # …but the pipeline's contract check refuses it
         check_active(db, principal.contract, principal.credential_id)
+
+
+def test_the_recheck_of_a_remembered_key_reads_key_and_contract(
+        db: Database, keyring: KeyRing, log: AuditLog, seeded: Seeded) -> None:
+    creds = Credentials(db, keyring)
+    acme, globex = seeded.keys["acme"][4:18], seeded.keys["globex"][4:18]
+    check_still_serving(db, "acme", acme)  # active key, active contract: nothing raised
+    with pytest.raises(AuthenticationError):
+        check_still_serving(db, "acme", "k_000000000000")  # no such key
+    creds.revoke(acme)
+    with pytest.raises(AuthenticationError):
+        check_still_serving(db, "acme", acme)
+    Termination(log, keyring, POLICIES["globex"]).run()
+    with pytest.raises(ContractTerminated):  # the contract's end is reported before the key's revocation
+        check_still_serving(db, "globex", globex)
