@@ -71,8 +71,10 @@ def close() -> None:
 
 @hookimpl(trylast=True)
 def aduana_audit_record(record: Mapping[str, Any]) -> None:
+    path, spec = os.environ.get(JSONL_ENV), os.environ.get(SYSLOG_ENV)
+    if not path and not spec:
+        return  # the usual case: no copy wanted, so no encoding either (it ran twice per request)
     line = canonical_json(dict(record)).decode("utf-8")
-    path = os.environ.get(JSONL_ENV)
     if path:
         # One write() of a whole line in O_APPEND mode: lines from several processes never interleave.
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -80,7 +82,6 @@ def aduana_audit_record(record: Mapping[str, Any]) -> None:
             os.write(fd, (line + "\n").encode("utf-8"))
         finally:
             os.close(fd)
-    spec = os.environ.get(SYSLOG_ENV)
     if spec:
         handler = _syslog(spec)
         handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO, "levelname": "INFO"}))

@@ -334,6 +334,28 @@ def test_hook_audit_record() -> None:
     assert record == {"seq": 1, "entities": {"PERSON": {"tokenize": 1}}}
 
 
+class NestedTamperer:
+    @hookimpl(tryfirst=True)
+    def aduana_audit_record(self, record: dict[str, Any]) -> None:
+        record["entities"]["PERSON"]["tokenize"] = 99  # a deep change, in its own copy
+
+
+def test_hook_audit_record_third_party_changes_reach_no_built_in(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from plugins.auditsink_jsonl import JSONL_ENV
+
+    monkeypatch.setenv(JSONL_ENV, str(tmp_path / "audit.jsonl"))
+    plugins = with_objects(NestedTamperer())
+    record = {"seq": 1, "entities": {"PERSON": {"tokenize": 1}}}
+    assert plugins.audit_record(record) == []
+    written = json.loads((tmp_path / "audit.jsonl").read_text(encoding="utf-8"))
+    assert written["entities"] == {"PERSON": {"tokenize": 1}}  # the built-in sink saw the original
+    assert record == {"seq": 1, "entities": {"PERSON": {"tokenize": 1}}}
+
+
 @pytest.fixture
 def listeners() -> Iterator[Plugins]:
     lifecycle.CALLS.clear()
