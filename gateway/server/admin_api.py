@@ -55,13 +55,23 @@ def _error(exc: AduanaError, request_id: str) -> web.Response:
 class AdminApi:
     """Route handlers; the store work runs on ``executor`` (a thread pool), never on the event loop."""
 
-    def __init__(self, runtime: Runtime, audit: AuditLog, run: Callable[..., Awaitable[Any]],
-                 export_dir: Path) -> None:
+    def __init__(self, runtime: Runtime, audit: AuditLog, run: Callable[..., Awaitable[Any]]) -> None:
         self.rt = runtime
         self.audit = audit
         self.tokens = AdminTokens(runtime.db, runtime.keyring)
         self._run = run
-        self._export_dir = export_dir
+        self._exports: Path | None = None  # a private temp folder, made by the first export
+
+    def _export_dir(self) -> Path:
+        if self._exports is None:
+            self._exports = Path(tempfile.mkdtemp(prefix="aduana-exports-"))
+        return self._exports
+
+    def remove_exports(self) -> None:
+        """Delete every export this process made (at shutdown)."""
+        if self._exports is not None:
+            shutil.rmtree(self._exports, ignore_errors=True)
+            self._exports = None
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -174,7 +184,7 @@ class AdminApi:
             contract=body.get("contract") or None, vendor=body.get("vendor") or None,
         )
         export_id = uuid.uuid4().hex
-        folder = self._export_dir / export_id
+        folder = self._export_dir() / export_id
         folder.mkdir(parents=True)
         out = folder / f"audit.{fmt}"
         manifest = await self._run(export, self.audit, out, fmt, flt)
@@ -189,7 +199,9 @@ class AdminApi:
         export_id = request.match_info["export_id"]
         if not export_id.isalnum():
             raise NotFoundError("no such export", reason="no_export")
-        folder = self._export_dir / export_id
+        if self._exports is None:
+            raise NotFoundError("no such export", reason="no_export")
+        folder = self._exports / export_id
         files = sorted(folder.glob("audit.*.manifest.json" if manifest else "audit.jsonl")) + (
             [] if manifest else sorted(folder.glob("audit.csv")))
         if not files:
@@ -261,12 +273,14 @@ def _time(text: str, name: str) -> str:
 
 def add_admin_api(app: web.Application, runtime: Runtime, audit: AuditLog,
                   run: Callable[..., Awaitable[Any]]) -> None:
-    """Mount the API on the admin application; exports live in a private temp folder until shutdown."""
-    export_dir = Path(tempfile.mkdtemp(prefix="aduana-exports-"))
-    api = AdminApi(runtime, audit, run, export_dir)
+    """Mount the API on the admin application; exports live in a private temp folder until shutdown.
+
+    The folder is made by the first export, so a gateway that never exports (or is killed) leaves none.
+    """
+    api = AdminApi(runtime, audit, run)
     app.add_routes(api.routes())
 
     async def cleanup(app: web.Application) -> None:
-        await asyncio.to_thread(shutil.rmtree, export_dir, True)
+        await asyncio.to_thread(api.remove_exports)
 
     app.on_cleanup.append(cleanup)

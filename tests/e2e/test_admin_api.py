@@ -157,3 +157,29 @@ async def test_cli_issues_lists_and_revokes_tokens(admin: Admin) -> None:
     assert token[4:18] in listed.output and token not in listed.output
     assert runner.invoke(main, ["admin", "revoke-token", token[4:18], "--config", config]).exit_code == 0
     assert runner.invoke(main, ["admin", "issue-token", "--role", "root", "--config", config]).exit_code == 2
+
+
+async def test_export_folder_exists_only_between_first_export_and_shutdown(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    server, _ = await start_helpdesk()
+    gw = await GatewayHarness(tmp_path / "gw", gateway_config(str(server.make_url("")).rstrip("/"))).start()
+    try:
+        assert gw.runtime is not None
+        assert not list(temp.glob("aduana-exports-*"))  # a gateway that never exports leaves nothing behind
+        auditor = AdminTokens(gw.runtime.db, gw.runtime.keyring).issue("auditor")[1]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(gw.admin_url("/api/v1/audit/exports/abc/records"), headers=bearer(auditor)) as r:
+                assert r.status == 404
+            async with session.post(gw.admin_url("/api/v1/audit/exports"), headers=bearer(auditor),
+                                    json={"format": "jsonl"}) as r:
+                assert r.status == 201
+        assert len(list(temp.glob("aduana-exports-*"))) == 1
+    finally:
+        await gw.close()
+        await server.close()
+    assert not list(temp.glob("aduana-exports-*"))
