@@ -226,7 +226,7 @@ def _details(value: Mapping[str, object]) -> dict[str, object]:
                 _opt_str(f"details.{key}", one)
             elif one is not None and not isinstance(one, int):
                 raise TypeError(f"details.{key}: only counts, ids, booleans and null (or lists of them)")
-        out[key] = list(item) if isinstance(item, tuple) else item
+        out[key] = list(item) if isinstance(item, list | tuple) else item  # a copy: the caller keeps theirs
     _check_json(out, "details")
     return out
 
@@ -282,15 +282,30 @@ class AuditEvent:
             or self.latency_ms < 0
         ):
             raise ValueError("latency_ms must be a non-negative number")
-        self.body(1, "1970-01-01T00:00:00.000000Z")  # validate every field now, not inside the lock
+        # Validate every field now, not inside the chain's lock, and keep the result: what is written is
+        # exactly what was validated, even if a caller later changes a mapping it passed in.
+        object.__setattr__(self, "_checked", self._check())
 
     def body(self, seq: int, time: str) -> dict[str, Any]:
-        """The record body for position ``seq`` written at ``time`` (the bytes the chain hashes)."""
+        """The record body for position ``seq`` written at ``time`` (the bytes the chain hashes).
+
+        Every value in it is a str, int, bool, None, or a list or dict of those, checked when the event
+        was made: its canonical JSON needs no second check (``canonical_json(..., check=False)``).
+        """
+        checked: dict[str, Any] = self.__dict__["_checked"]
+        body = dict(checked, seq=seq, time=time)
+        # Fresh containers, so a record handed to sinks and callers shares nothing with this event.
+        body["entities"] = {t: dict(counts) for t, counts in checked["entities"].items()}
+        body["policy"] = [dict(pack) for pack in checked["policy"]]
+        body["details"] = {k: list(v) if isinstance(v, list) else v for k, v in checked["details"].items()}
+        return body
+
+    def _check(self) -> dict[str, Any]:
         latency_us = None if self.latency_ms is None else round(self.latency_ms * 1000)
         return {
             "v": SCHEMA_VERSION,
-            "seq": seq,
-            "time": time,
+            "seq": 0,
+            "time": "",
             "kind": self.kind,
             "action": self.action,
             "request_id": _opt_str("request_id", self.request_id),

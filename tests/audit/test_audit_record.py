@@ -154,6 +154,24 @@ def test_event_body_has_exactly_the_schema_fields() -> None:
         check_body({**body, "email": "someone@example.com"})
 
 
+def test_event_body_is_what_was_validated_and_shares_nothing() -> None:
+    entities = {"PERSON": {"tokenize": 2}}
+    details: dict[str, Any] = {"restored": 0, "annotations": ["a.b"]}
+    event = AuditEvent(kind="request", action="proxy", entities=entities, details=details,
+                       policy=[{"name": "gdpr", "version": "1.0.0", "digest": "0" * 64}])
+    entities["PERSON"]["tokenize"] = -1  # invalid now, and changed after validation
+    details["annotations"].append("x\ny")
+    first = event.body(1, GOLDEN_TIME)
+    assert first["entities"] == {"PERSON": {"tokenize": 2}} and first["details"]["annotations"] == ["a.b"]
+    first["entities"]["PERSON"]["tokenize"] = 7
+    first["details"]["annotations"].append("z")
+    first["policy"][0]["name"] = "other"
+    second = event.body(2, GOLDEN_TIME)
+    assert second["entities"] == {"PERSON": {"tokenize": 2}} and second["details"]["annotations"] == ["a.b"]
+    assert second["policy"][0]["name"] == "gdpr" and second["seq"] == 2
+    check_body(second)
+
+
 @pytest.mark.parametrize(
     ("moment", "text"),
     [
