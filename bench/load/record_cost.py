@@ -1,6 +1,6 @@
 """What one more audit record costs: the ``proxy.forwarding`` record the pipeline writes before forwarding.
 
-    .venv/bin/python bench/load/record_cost.py [--records 400]
+    .venv/bin/python bench/load/record_cost.py [--records 400] [--dir PATH] [--synchronous full|normal]
 
 Appends ``--records`` request records of the pipeline's shape to a fresh SQLite store (WAL,
 ``synchronous=FULL``, the gateway's settings) from one thread, as the gateway's store pool does, and
@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from gateway.audit import AuditEvent, AuditLog
 from gateway.keys.crypto import new_key
@@ -36,19 +37,21 @@ def event() -> AuditEvent:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=400)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="aduana-record-cost-") as tmp:
-        db = open_database(f"sqlite:///{Path(tmp) / 'aduana.db'}")
+def append_latencies(directory: Path, records: int = 400, synchronous: str = "full") -> dict[str, Any]:
+    """Per-append latency (ms) of ``records`` audit appends to a fresh SQLite store in ``directory``.
+
+    The store sits on ``directory``'s disk: give it the gateway's state directory to measure the
+    commit the gateway pays there.
+    """
+    with tempfile.TemporaryDirectory(prefix="aduana-record-cost-", dir=directory) as tmp:
+        db = open_database(f"sqlite:///{Path(tmp) / 'aduana.db'}", sqlite_synchronous=synchronous)
         try:
             migrate(db)
             audit = AuditLog(db, KeyRing(db, new_key()))
             for _ in range(20):  # warm the page cache and the statement cache
                 audit.append(event())
             samples = []
-            for _ in range(args.records):
+            for _ in range(records):
                 began = time.perf_counter()
                 audit.append(event())
                 samples.append((time.perf_counter() - began) * 1000)
@@ -59,7 +62,18 @@ def main() -> None:
     def q(p: float) -> float:
         return round(samples[min(len(samples) - 1, int(p * len(samples)))], 3)
 
-    print(json.dumps({"records": len(samples), "append_ms": {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99)}}))
+    return {"records": len(samples), "synchronous": synchronous,
+            "append_ms": {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99)}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=400)
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
+                        help="Put the store on this folder's disk (default: the temp folder).")
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full")
+    args = parser.parse_args()
+    print(json.dumps(append_latencies(args.dir, args.records, args.synchronous)))
 
 
 if __name__ == "__main__":

@@ -32,10 +32,12 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent / "load"))
 
 import procstat  # noqa: E402
 from closed_loop import LoadResult, Target, run_load, warm_up  # noqa: E402
 from corpus import SIZES, generate  # noqa: E402
+from record_cost import append_latencies  # noqa: E402
 from report import render  # noqa: E402
 from stack import ROOT, UPSTREAM_TOKEN, Stack  # noqa: E402
 
@@ -249,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "corpus": {label: {"tickets": len(ts), "mean_bytes": sum(t.body_bytes for t in tg) / len(tg)}
                        for (label, ts), tg in zip(corpus.items(), targets(corpus, "").values(), strict=True)},
         }
+        # The floor under (b): a pass-through request makes two durable audit appends in sequence.
+        log(f"one audit append on this disk, synchronous={args.sqlite_synchronous}")
+        results["disk"] = append_latencies(state, 300, args.sqlite_synchronous)
         with Stack(state, corpus_path, synchronous=args.sqlite_synchronous) as stack:
             log(f"state in {state}; starting the upstream")
             stack.start_upstream()

@@ -132,6 +132,7 @@ def _results() -> dict[str, Any]:
         "memory": {"1": {"gateway": [{"rss_mb": 140, "peak_rss_mb": 141}],
                          "workers": [{"pid": 1, "rss_mb": 240, "peak_rss_mb": 241}]}},
         "soak": None,
+        "disk": {"records": 300, "synchronous": "full", "append_ms": {"p50": 0.8, "p95": 2.0, "p99": 4.0}},
     }
 
 
@@ -139,6 +140,10 @@ def test_report_states_every_target() -> None:
     text = report.render(_results())
     for heading in ("### 2KB bodies", "### Ratios, scaling, health and memory", "### Targets"):
         assert heading in text
+    assert "one durable audit append on the state directory's disk (synchronous=full, 300 appends" in text
+    measured = {target: value for target, value, _ in report.verdicts(_results())}
+    passing = measured["pass-through adds < 1 ms p50 and < 5 ms p99 (2 KB, 1 client)"]
+    assert "(two audit appends alone: 1.60 ms p50)" in passing
     verdicts = {target: met for target, _, met in report.verdicts(_results())}
     assert verdicts["pass-through adds < 1 ms p50 and < 5 ms p99 (2 KB, 1 client)"] is True
     assert verdicts["(c) ≥ 2× (d) per core, 2KB"] is True  # 100 / 40 CPU s per MB
@@ -166,3 +171,4 @@ def test_tiny_benchmark_run_reports_every_system(tmp_path: Path) -> None:
     assert full["cpu_s"]["inspection-worker"] > 0
     assert len(data["memory"]["1"]["workers"]) == 1 and data["d"]["0.5KB"]["texts"] > 0
     assert "### Targets" in result.stdout
+    assert data["disk"]["records"] == 300 and data["disk"]["append_ms"]["p50"] > 0
