@@ -10,6 +10,7 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from ssl import SSLObject, SSLSocket
@@ -56,6 +57,12 @@ class PeerCertificate:
         return self.sha256[:16]
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(der: bytes) -> PeerCertificate:
+    """A certificate parsed once per process, not per request (a refusal raises and is not kept)."""
+    return PeerCertificate.from_der(der)
+
+
 def peer_certificate(request: web.Request) -> PeerCertificate | None:
     """The verified client certificate of ``request``'s connection, or ``None`` (no TLS, none sent)."""
     transport = request.transport
@@ -65,7 +72,7 @@ def peer_certificate(request: web.Request) -> PeerCertificate | None:
     if not isinstance(ssl_object, SSLObject | SSLSocket):
         return None
     der = ssl_object.getpeercert(binary_form=True)
-    return PeerCertificate.from_der(der) if der else None
+    return _parsed(der) if der else None
 
 
 class CertificateRefused(ForbiddenError):

@@ -32,6 +32,16 @@ def test_peer_certificate_reads_names_and_fingerprint(tmp_path: Path) -> None:
         PeerCertificate.from_der(b"\x30\x03\x02\x01\x00")
 
 
+def test_a_connection_certificate_is_parsed_once_and_a_bad_one_refused_every_time(tmp_path: Path) -> None:
+    from gateway.proxy.peer import _parsed
+
+    der = make_pki(tmp_path).acme.cert.public_bytes(serialization.Encoding.DER)
+    assert _parsed(der) is _parsed(bytes(der))  # the same certificate on the next request: no second parse
+    for _ in range(2):  # a refusal is not remembered as anything else
+        with pytest.raises(AuthenticationError):
+            _parsed(b"\x30\x03\x02\x01\x00")
+
+
 # --- clear errors for bad TLS configuration -----------------------------------------------------------
 
 
