@@ -3,7 +3,8 @@
 Paths, in message order (sections number MIME entities as IMAP does, ``1``, ``1.2``; a single-part body is
 ``1``; the headers of an email attached at section S read ``header:S:Subject``):
 
-- ``header:Subject``: decoded from RFC 2047 encoded-words (``meta kind=header``, ``key`` the header name).
+- ``header:Subject``: decoded from RFC 2047 encoded-words (``meta kind=header``, ``key`` the header name;
+  headers are read and written back by content_email_headers).
 - ``header:To/2/name``, ``header:To/2/address``: the 2nd mailbox of From, To, Cc, Reply-To, Sender or Bcc;
   ``header:To/group:1`` the name of a group (``Team: a@x, b@y;``), as these headers may hold groups.
 - ``body:1.1``: a text/* leaf, quoted ``>`` lines included; an HTML leaf gives one part per visible text
@@ -32,13 +33,10 @@ import email
 import email.policy
 import io
 import quopri
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email import errors
 from email.generator import BytesGenerator
-from email.header import decode_header
-from email.headerregistry import Address, AddressHeader, BaseHeader, Group
 from email.message import EmailMessage
 from functools import partial
 
@@ -46,10 +44,10 @@ from gateway.errors import BadRequestError, InspectionError
 from gateway.hookspecs import hookimpl
 from gateway.inspect.document import ContentHandler, Part
 
+from .content_email_headers import Single, Slot, header_slots, malformed, one_line, unsmuggle
 from .content_email_html import HtmlText, split_html
 
 _POLICY = email.policy.default
-_EXPOSED_HEADERS = ("From", "To", "Cc", "Reply-To", "Subject", "Sender", "Bcc")
 #: At least one of these must be present for a body to count as an email.
 _EMAIL_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type")
 #: Defects that mean the stdlib had to guess where headers or parts end (another parser may guess otherwise).
@@ -59,161 +57,38 @@ _FATAL_DEFECTS = (
     errors.MultipartInvariantViolationDefect, errors.InvalidBase64CharactersDefect,
     errors.InvalidBase64PaddingDefect, errors.InvalidBase64LengthDefect,
 )
-_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _STRUCTURAL = ("content-type", "content-transfer-encoding")
 _TRANSFER_ENCODINGS = ("7bit", "8bit", "binary", "quoted-printable", "base64")
-
-
-def _malformed(detail: str) -> BadRequestError:
-    return BadRequestError(detail, reason="malformed_body")
 
 
 def _check(entity: EmailMessage) -> None:
     """Refuse an entity whose structure is ambiguous."""
     if any(isinstance(defect, _FATAL_DEFECTS) for defect in entity.defects):
-        raise _malformed("the email's MIME structure is broken")
+        raise malformed("the email's MIME structure is broken")
     for name in ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition"):
         if len(entity.get_all(name, [])) > 1:
-            raise _malformed(f"an email part has more than one {name} header")
+            raise malformed(f"an email part has more than one {name} header")
     if any(not value.isascii() for name, value in entity.raw_items() if name.lower() in _STRUCTURAL):
-        raise _malformed("an email part has 8-bit bytes in its Content-Type or Content-Transfer-Encoding")
+        raise malformed("an email part has 8-bit bytes in its Content-Type or Content-Transfer-Encoding")
 
 
 def _parse(body: bytes) -> EmailMessage:
     """Parse and refuse what is not an email or is ambiguous anywhere in its tree."""
     if not body.strip():
-        raise _malformed("the body is empty, not an email")
+        raise malformed("the body is empty, not an email")
     message = email.message_from_bytes(body, policy=_POLICY)
     if not any(name in message for name in _EMAIL_HEADERS):
-        raise _malformed("the body has no email header block")
+        raise malformed("the body has no email header block")
     for part in message.walk():
         _check(part)
     return message
-
-
-def _unsmuggle(text: str) -> str:
-    """Turn raw 8-bit header or preamble bytes (kept as surrogates by the parser) into text."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a surrogate that is not an escaped byte
-        return text.encode("utf-8", "replace").decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _one_line(text: str) -> str:
-    """Header values cannot hold line breaks (they would inject headers): turn them into spaces."""
-    return " ".join(text.splitlines())
 
 
 def _codec(charset: str) -> str:
     try:
         return codecs.lookup(charset).name
     except LookupError:
-        raise _malformed("an email part declares an unknown charset") from None
-
-
-@dataclass
-class _Slot:
-    """Parts that go back to one place of the message; ``write`` puts their outputs there."""
-
-    parts: list[Part]
-
-    def write(self, parts: Sequence[Part]) -> None:
-        raise NotImplementedError
-
-
-@dataclass
-class _Single(_Slot):
-    """One part written back through ``put`` when it changed: an unstructured header, a preamble."""
-
-    put: Callable[[str], None] = field(repr=False)
-
-    def write(self, parts: Sequence[Part]) -> None:
-        if parts[0].output != parts[0].text:
-            self.put(parts[0].output)
-
-
-@dataclass
-class _AddressHeader(_Slot):
-    message: EmailMessage = field(repr=False)
-    name: str
-    groups: tuple[Group, ...]
-    #: Comments or parse defects: the text the parts show is not all there is, so always rebuild.
-    unclean: bool
-
-    def write(self, parts: Sequence[Part]) -> None:
-        if not self.unclean and all(part.output == part.text for part in parts):
-            return
-        outputs = iter(parts)
-        rebuilt: list[Group] = []
-        for group in self.groups:
-            label = None if group.display_name is None else _one_line(next(outputs).output)
-            members: list[Address] = []
-            for _ in group.addresses:
-                name, address = _one_line(next(outputs).output), _one_line(next(outputs).output)
-                if address:
-                    members.append(_address(name, address))
-                elif name and not label:  # a name without an address can only stand as an empty group
-                    rebuilt.append(Group(name, []))
-            if label:
-                rebuilt.append(Group(label, members))
-            else:
-                rebuilt.extend(Group(None, [member]) for member in members)
-        if rebuilt:
-            self.message.replace_header(self.name, rebuilt)
-        else:
-            del self.message[self.name]
-
-
-def _address(name: str, address: str) -> Address:
-    try:
-        return Address(display_name=name, addr_spec=address)
-    except (ValueError, IndexError, errors.HeaderParseError):
-        return Address(display_name=name, username=address, domain="")
-
-
-def _header_slots(message: EmailMessage, section: str) -> Iterator[_Slot]:
-    prefix = f"header:{section}:" if section else "header:"
-    raw = {name.lower(): value for name, value in message.raw_items()}
-    for name in _EXPOSED_HEADERS:
-        if name not in message:
-            continue
-        if len(message.get_all(name, [])) > 1:
-            raise _malformed(f"the email has more than one {name} header")
-        header = message[name]
-        if not isinstance(header, AddressHeader):
-            part = Part(prefix + name, _unsmuggle(str(header)), key=name, meta={"kind": "header"})
-            yield _Single([part], partial(_replace_header, message, name))
-            continue
-        slot_parts, number = [], 0  # in the order write() reads them: each group's name, then its mailboxes
-        for index, group in enumerate(header.groups, 1):
-            if group.display_name is not None:  # "Team: a@x, b@y;" or "undisclosed-recipients:;"
-                label, meta = _unsmuggle(group.display_name), {"kind": "address-group"}
-                slot_parts.append(Part(f"{prefix}{name}/group:{index}", label, key=name, meta=meta))
-            for mailbox in group.addresses:
-                number += 1
-                address = _ENCODED_WORD.sub(_decode_word, mailbox.addr_spec if mailbox.domain else mailbox.username)
-                for what, text in (("name", mailbox.display_name), ("address", address)):
-                    meta = {"kind": "address-name" if what == "name" else "address"}
-                    slot_parts.append(Part(f"{prefix}{name}/{number}/{what}", _unsmuggle(text), key=name, meta=meta))
-        unclean = not isinstance(header, BaseHeader) or bool(header.defects) or "(" in raw[name.lower()]
-        yield _AddressHeader(slot_parts, message, name, header.groups, unclean)
-
-
-def _decode_word(match: re.Match[str]) -> str:
-    """Decode an encoded-word found inside an address, where Python's email writes odd replacements."""
-    try:
-        return "".join(data.decode(charset or "ascii") if isinstance(data, bytes) else data
-                       for data, charset in decode_header(match.group(0)))
-    except (LookupError, UnicodeDecodeError, errors.HeaderParseError):
-        return match.group(0)
-
-
-def _replace_header(message: EmailMessage, name: str, value: str) -> None:
-    message.replace_header(name, _one_line(value))
+        raise malformed("an email part declares an unknown charset") from None
 
 
 def _set_around(entity: EmailMessage, which: str, value: str) -> None:
@@ -221,7 +96,7 @@ def _set_around(entity: EmailMessage, which: str, value: str) -> None:
 
 
 @dataclass
-class _Leaf(_Slot):
+class _Leaf(Slot):
     """A non-multipart entity: a text body, a text attachment or an opaque attachment."""
 
     entity: EmailMessage = field(repr=False)
@@ -237,7 +112,7 @@ class _Leaf(_Slot):
             main, rest = rest[0], rest[1:]
             name = self.filename
             if self.filename is not None:
-                name = _one_line(rest.pop(0).output)
+                name = one_line(rest.pop(0).output)
             if main.drop:
                 self._replace_by_note(name)
                 return
@@ -310,25 +185,25 @@ def _collides(data: bytes, boundaries: Sequence[str]) -> bool:
 def _decode_text(entity: EmailMessage) -> str:
     raw_cte = str(entity.get("Content-Transfer-Encoding", "7bit"))
     if (cte := raw_cte.strip().lower()) not in _TRANSFER_ENCODINGS:
-        raise _malformed("a text part uses a transfer encoding this gateway cannot inspect")
+        raise malformed("a text part uses a transfer encoding this gateway cannot inspect")
     if cte != raw_cte.lower():  # the stdlib would not decode " base64 " while mail clients do: normalise
         entity.replace_header("Content-Transfer-Encoding", cte)
     payload = entity.get_payload(decode=True)
     _check(entity)  # decoding records base64 defects
     if not isinstance(payload, bytes):
-        raise _malformed("a text part has no readable payload")
+        raise malformed("a text part has no readable payload")
     declared = entity.get_content_charset()
     for charset in (declared,) if declared else ("us-ascii", "utf-8"):  # undeclared 8-bit text is UTF-8
         try:
             return payload.decode(_codec(charset))
         except UnicodeDecodeError:
             continue
-    raise _malformed("a text part does not decode in its charset")
+    raise malformed("a text part does not decode in its charset")
 
 
 def _leaf(entity: EmailMessage, section: str, boundaries: tuple[str, ...]) -> _Leaf:
     content_type = entity.get_content_type()
-    filename = None if (raw_name := entity.get_filename()) is None else _one_line(_unsmuggle(raw_name))
+    filename = None if (raw_name := entity.get_filename()) is None else one_line(unsmuggle(raw_name))
     is_text = entity.get_content_maintype() == "text"
     attached = entity.is_attachment() or filename is not None or not is_text
     text = _decode_text(entity) if is_text else None
@@ -339,7 +214,7 @@ def _leaf(entity: EmailMessage, section: str, boundaries: tuple[str, ...]) -> _L
         try:
             html = split_html(text, prefix=f"{base}/html:")
         except (ValueError, AssertionError) as exc:
-            raise _malformed("an HTML part could not be split into text and markup") from exc
+            raise malformed("an HTML part could not be split into text and markup") from exc
     parts: list[Part] = []
     if attached:
         meta = {"kind": "attachment", "content_type": content_type, "filename": filename or ""}
@@ -354,18 +229,18 @@ def _leaf(entity: EmailMessage, section: str, boundaries: tuple[str, ...]) -> _L
     return _Leaf(parts, entity, attached, filename, text, html, boundaries)
 
 
-def _walk_message(message: EmailMessage, section: str, boundaries: tuple[str, ...]) -> Iterator[_Slot]:
+def _walk_message(message: EmailMessage, section: str, boundaries: tuple[str, ...]) -> Iterator[Slot]:
     """Slots of one email (the top level or an attached one): its headers, then its body."""
-    yield from _header_slots(message, section)
+    yield from header_slots(message, section)
     if message.get_content_maintype() != "multipart":
         section = f"{section}.1" if section else "1"
     yield from _walk_entity(message, section, boundaries)
 
 
-def _walk_entity(entity: EmailMessage, section: str, boundaries: tuple[str, ...]) -> Iterator[_Slot]:
+def _walk_entity(entity: EmailMessage, section: str, boundaries: tuple[str, ...]) -> Iterator[Slot]:
     if entity.get_content_maintype() == "multipart":
         if not entity.is_multipart():
-            raise _malformed("a multipart part has no parts")
+            raise malformed("a multipart part has no parts")
         yield from _around(entity, "preamble", section or "0")
         for number, child in enumerate(entity.iter_parts(), 1):
             assert isinstance(child, EmailMessage)  # the default policy's message factory
@@ -386,20 +261,20 @@ def _encapsulated(entity: EmailMessage) -> bool:
             and isinstance(payload, list) and len(payload) == 1)
 
 
-def _around(entity: EmailMessage, which: str, section: str) -> Iterator[_Slot]:
+def _around(entity: EmailMessage, which: str, section: str) -> Iterator[Slot]:
     """A multipart's preamble or epilogue: not shown by mail clients, but it travels with the message."""
     value = getattr(entity, which)
     if value and value.strip():
-        part = Part(f"{which}:{section}", _unsmuggle(value), meta={"kind": f"mime-{which}"})
-        yield _Single([part], partial(_set_around, entity, which))
+        part = Part(f"{which}:{section}", unsmuggle(value), meta={"kind": f"mime-{which}"})
+        yield Single([part], partial(_set_around, entity, which))
 
 
-def _slots(message: EmailMessage) -> list[_Slot]:
+def _slots(message: EmailMessage) -> list[Slot]:
     boundaries = tuple(b for p in message.walk() if p.is_multipart() and (b := p.get_boundary()))
     slots = list(_walk_message(message, "", boundaries))
     paths = [part.path for slot in slots for part in slot.parts]
     if len(set(paths)) != len(paths):
-        raise _malformed("two parts of the email would share a path")
+        raise malformed("two parts of the email would share a path")
     return slots
 
 
@@ -411,7 +286,7 @@ def _shape(message: EmailMessage) -> list[tuple[str, list[str]]]:
 class EmailDocument:
     """A parsed email. ``serialize`` parses the original again and writes the parts' outputs into it."""
 
-    def __init__(self, body: bytes, slots: list[_Slot]) -> None:
+    def __init__(self, body: bytes, slots: list[Slot]) -> None:
         self._body = body
         self._groups = [slot.parts for slot in slots]
         self.parts: list[Part] = [part for group in self._groups for part in group]
@@ -453,7 +328,7 @@ class EmailHandler:
         except BadRequestError:
             raise
         except Exception as exc:  # the stdlib raises many types on hostile input; all mean the same here
-            raise _malformed("the body could not be read as an email") from exc
+            raise malformed("the body could not be read as an email") from exc
 
 
 @hookimpl(trylast=True)
