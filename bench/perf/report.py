@@ -171,7 +171,10 @@ def render(results: dict[str, Any]) -> str:
              f"run took {results['wall_seconds']} s",
              "- latency percentiles are per request (closed loop); CPU s/MB counts the gateway process and its "
              "inspection workers per MB of upstream body; c/d per core: (c) KB/s ÷ workers vs (d) KB/s (wall), "
-             "and (d) CPU s/MB ÷ (c) CPU s/MB (per CPU second, robust to a busy machine)"]
+             "and (d) CPU s/MB ÷ (c) CPU s/MB (per CPU second, robust to a busy machine)",
+             "- (c) with several clients runs twice per worker count: throughput, CPU and scaling come from the "
+             "pass without the health probe, the health figures from the same load with the probe polling "
+             "(the probe's 100 requests/s cost the gateway CPU of its own)"]
     disk = results.get("disk")
     if disk:
         q = disk["append_ms"]
