@@ -59,23 +59,30 @@ def prepare(state: Path) -> Path:
 
 
 class RecordedDetector:
-    """Stands in for :class:`gateway.inspect.detect.Detector`: recorded findings, optionally pickled."""
+    """Stands in for :class:`gateway.inspect.detect.Detector`: recorded findings, optionally pickled.
+
+    With pickling, it does the gateway process's share of a worker call: pickle the requests, unpickle
+    the findings (pickled once, as the worker would, outside what the gateway pays).
+    """
 
     def __init__(self, recorded: dict[Any, Any], pickle_calls: bool) -> None:
         self.recorded = recorded
         self.pickle_calls = pickle_calls
+        self._pickled: dict[tuple[Any, ...], bytes] = {}
 
     async def detect(self, requests: Sequence[Any]) -> list[Any]:
         from gateway.inspect.detect import _key
 
         if not requests:
             return []
-        if self.pickle_calls:  # the call goes to the worker pickled, the result comes back pickled
-            pickle.loads(pickle.dumps(list(requests), pickle.HIGHEST_PROTOCOL))
-        results = [self.recorded[_key(r)] for r in requests]
-        if self.pickle_calls:
-            results = pickle.loads(pickle.dumps(results, pickle.HIGHEST_PROTOCOL))
-        return results
+        keys = tuple(_key(r) for r in requests)
+        if not self.pickle_calls:
+            return [self.recorded[k] for k in keys]
+        pickle.dumps(list(requests), pickle.HIGHEST_PROTOCOL)  # the call on its way to the worker
+        blob = self._pickled.get(keys)
+        if blob is None:
+            blob = self._pickled[keys] = pickle.dumps([self.recorded[k] for k in keys], pickle.HIGHEST_PROTOCOL)
+        return pickle.loads(blob)  # type: ignore[no-any-return]
 
 
 class TimedDetector(RecordedDetector):
