@@ -103,3 +103,12 @@ async def test_a_failure_while_planning_on_the_loop_fails_the_message(
         await inspector.protect_body(b'{"body": "Ana Gil"}', "application/json", POLICY, "c")
     store.shutdown()
     assert store.calls == []
+
+
+def test_findings_cross_the_process_boundary_intact() -> None:
+    import pickle
+
+    found = [Finding("PERSON", 3, 10, 0.85, "SpacyRecognizer"), Finding("EMAIL_ADDRESS", 0, 8, 1.0)]
+    back = pickle.loads(pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+    assert back == found and [type(f) for f in back] == [Finding, Finding]
+    assert [f.recognizer for f in back] == ["SpacyRecognizer", ""]
