@@ -127,7 +127,7 @@ def map_findings(
 ) -> dict[int, list[Finding]]:
     """Findings per part index, with offsets mapped from the normalized text back to the part's own."""
     out: dict[int, list[Finding]] = {}
-    norms = plan.normalized if isinstance(plan, Plan) else None
+    norms = plan.normalized if isinstance(plan, Plan) and len(plan.normalized) == len(plan) else None
     for n, ((i, _), found) in enumerate(zip(plan, results, strict=True)):
         norm = norms[n] if norms is not None else normalize(parts[i].text)
         if norm.identity:
