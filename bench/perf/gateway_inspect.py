@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import hashlib
 import io
 import json
@@ -207,6 +208,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result = await inspector.protect_body(body, ctype, policy, CONTRACT)
             digest.update(result.body + json.dumps(result.outcome.as_dict(), sort_keys=True).encode())
 
+    gc_time = [0.0, 0.0, 0]
+    if args.gc_freeze:
+        gc.freeze()  # what the server could do after start-up: the collector stops rescanning its objects
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_time[0] = time.process_time()
+        else:
+            gc_time[1] += time.process_time() - gc_time[0]
+            gc_time[2] += 1
+
+    gc.callbacks.append(on_gc)
     if args.breakdown:
         instrument(totals)
         for slot in totals.values():
@@ -252,6 +265,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ms = statistics.median(per_round)
         out["sizes"][label] = {"cpu_ms_per_request": round(ms, 3), "cpu_s_per_mb": round(ms / 1000 / mb, 2),
                                "rounds_ms": [round(x, 3) for x in per_round]}
+    gc.callbacks.remove(on_gc)
+    n_all = sum(args.rounds * args.passes * len(bodies[label]) for label in args.sizes)
+    out["gc_ms_per_request"] = round(gc_time[1] / n_all * 1000, 3)
+    out["gc_collections"] = gc_time[2]
+    out["tracked_objects"] = len(gc.get_objects())
     if args.breakdown:
         n = sum(args.rounds * args.passes * len(bodies[label]) for label in args.sizes)
         out["breakdown"] = {name: (round(t / n * 1000, 3), c / n) for name, (t, c) in totals.items()}
@@ -286,6 +304,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="Bodies in flight at once.")
     parser.add_argument("--no-pickle", dest="pickle", action="store_false",
                         help="Leave out pickling the worker call and its result.")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() after set-up, as a server could after start-up.")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--breakdown", action="store_true",
                         help="Thread CPU per request of the main steps (use with one --sizes).")
@@ -306,7 +326,9 @@ def main() -> None:
     print(out.pop("profile", ""))
     import gateway
 
-    print(f"code: {Path(gateway.__file__).parent.parent}  digest {out['digest']}")
+    print(f"code: {Path(gateway.__file__).parent.parent}  digest {out['digest']}; garbage collector "
+          f"{out['gc_ms_per_request']:.2f} ms per request ({out['gc_collections']} collections, "
+          f"{out['tracked_objects']} objects tracked)")
     for label, r in out["sizes"].items():
         print(f"{label}: {r['cpu_ms_per_request']:.2f} ms CPU per request ({r['cpu_s_per_mb']:.1f} s/MB), "
               f"rounds {r['rounds_ms']}")
