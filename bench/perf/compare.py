@@ -8,8 +8,10 @@ processes, *base* (a git commit, exported to a temporary folder and put first on
 directly, so each (b) figure is compared with the (a) measured next to it.
 
 Passes: (b) pass-through with 1 and ``--concurrency`` clients per size; with ``--inspect``, (c) with
-``--concurrency`` clients (CPU seconds per MB) and the health probe running (health p50/p99 while the
-workers are saturated). Reports each round and the median over rounds.
+``--concurrency`` clients (CPU seconds per MB, the gateway's and the workers' apart, and the gateway's
+CPU per request) and the health probe running (health p50/p99 while the workers are saturated). The
+probe's own requests cost the gateway CPU too: ``--no-health`` leaves it out, to compare the
+inspection path's CPU alone. Reports each round and the median over rounds.
 
     .venv/bin/python bench/perf/compare.py --base 13bef94 --sizes 2KB --rounds 5 --duration 5
     .venv/bin/python bench/perf/compare.py --base 13bef94 --sizes 2KB --rounds 3 --inspect --no-pass
@@ -79,7 +81,7 @@ async def rounds(stacks: dict[str, Stack], corpus: dict[str, list[dict[str, Any]
                     pool = targets(corpus, f"{stack.vendor_url}/full")[label]
                     auth = {"Authorization": f"Bearer {stack.keys['bench-full']}"}
                     result.setdefault(name, {}).setdefault("c", {})[label] = await measure(
-                        stack, pool, auth, args, concurrency=args.concurrency, health=True)
+                        stack, pool, auth, args, concurrency=args.concurrency, health=args.health)
         log(f"round {n + 1}/{args.rounds} done (load {procstat.loadavg()[0]:.1f})")
         out.append(result)
     return out
@@ -108,19 +110,28 @@ def render(results: dict[str, Any]) -> str:
                     f"{per_round} | **{median([p for p, _ in added]):+.2f} / {median([q for _, q in added]):+.1f}** |")
         lines.append("")
     if results["settings"]["inspect"]:
-        lines += ["| size | version | (c) req/s | CPU s/MB | gateway CPU s/MB | health p50 / p99 / max ms, per round | "
-                  "median health p99 | idle reference p99, per round |",
-                  "| --- | --- | ---: | ---: | ---: | --- | ---: | --- |"]
+        health = results["settings"].get("health", True)
+        lines += ["| size | version | (c) req/s | CPU s/MB | gateway CPU s/MB | gateway CPU ms/request | "
+                  "worker CPU s/MB | health p50 / p99 / max ms, per round | median health p99 | "
+                  "idle reference p99, per round |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"]
         for label in runs[0][names[0]]["c"]:
             for name in names:
                 cs = [r[name]["c"][label] for r in runs]
                 gw = [c["cpu_s"].get("gateway", 0.0) / c["body_mb"] for c in cs]
-                per_round = ", ".join(f"{c['health']['p50_ms']:.1f}/{c['health']['p99_ms']:.1f}/"
-                                      f"{c['health']['max_ms']:.0f}" for c in cs)
-                reference = ", ".join(f"{c['health_reference']['p99_ms']:.1f}" for c in cs)
+                gw_ms = [c["cpu_s"].get("gateway", 0.0) / c["ok"] * 1000 for c in cs if c["ok"]]
+                wk = [c["cpu_s"].get("inspection-worker", 0.0) / c["body_mb"] for c in cs]
+                if health:
+                    per_round = ", ".join(f"{c['health']['p50_ms']:.1f}/{c['health']['p99_ms']:.1f}/"
+                                          f"{c['health']['max_ms']:.0f}" for c in cs)
+                    reference = ", ".join(f"{c['health_reference']['p99_ms']:.1f}" for c in cs)
+                    p99 = f"**{median([c['health']['p99_ms'] for c in cs]):.1f}**"
+                else:  # no probe: the gateway's CPU is the requests' alone
+                    per_round = reference = p99 = "–"
                 lines.append(f"| {label} | {name} | {median([c['rps'] for c in cs]):.1f} | "
-                             f"{median([c['cpu_s_per_mb'] for c in cs]):.1f} | {median(gw):.1f} | {per_round} | "
-                             f"**{median([c['health']['p99_ms'] for c in cs]):.1f}** | {reference} |")
+                             f"{median([c['cpu_s_per_mb'] for c in cs]):.1f} | {median(gw):.2f} | "
+                             f"{median(gw_ms):.2f} ({', '.join(f'{x:.1f}' for x in gw_ms)}) | {median(wk):.1f} | "
+                             f"{per_round} | {p99} | {reference} |")
     return "\n".join(lines)
 
 
@@ -143,6 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="Inspection workers of each gateway.")
     parser.add_argument("--inspect", action="store_true", help="Also (c) with the health probe.")
     parser.add_argument("--no-pass", dest="passthrough", action="store_false", help="Skip (a)/(b).")
+    parser.add_argument("--no-health", dest="health", action="store_false",
+                        help="Run (c) without the health probe. The probe polls the gateway every "
+                             "--health-interval (100 requests/s by default), ~0.06 CPU s per second of "
+                             "gateway CPU on a 2-vCPU VM: a third of the gateway's CPU per (c) request at "
+                             "2 KB with one worker. Use this to compare the inspection path's own CPU.")
     parser.add_argument("--health-interval", type=float, default=0.01)
     parser.add_argument("--sqlite-synchronous", choices=("full", "normal"), default="full")
     parser.add_argument("--json", type=Path)

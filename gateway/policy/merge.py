@@ -78,6 +78,14 @@ class FieldRule:
         return self._path_re is not None and self._path_re.fullmatch(path) is not None
 
 
+#: Field names whose key-rule matches a policy remembers, at most this many (then it starts afresh).
+FIELD_RULE_CACHE = 1024
+#: Which keys are remembered: field names made of letters, ``_`` and ``-``, the names an API repeats in
+#: every message. Other keys (a map keyed by e-mail or card number) are matched afresh every time, so
+#: the cache holds no value a message carries.
+_FIELD_NAME = re.compile(r"[A-Za-z_-]{1,64}")
+
+
 def _json_path_regex(path: str) -> re.Pattern[str]:
     """``$.items[*].email`` → a regex over the paths the JSON handler gives (``$.items[3].email``)."""
     out = ""
@@ -112,6 +120,14 @@ class EffectivePolicy:
     allow_sources: dict[str, str] = field(default_factory=dict)
     #: (disposition, media type pattern) -> pack label, for ``aduana policy explain``.
     content_sources: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Field name -> indexes (in ``fields``) of the key rules it matches; see :data:`FIELD_RULE_CACHE`.
+    _key_matches: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Indexes of the rules that select by path (the rest select by key).
+    _path_rules: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_path_rules", tuple(
+            i for i, r in enumerate(self.fields) if r._key_re is None and r._path_re is not None))
 
     @property
     def entity_types(self) -> list[str]:
@@ -140,12 +156,37 @@ class EffectivePolicy:
         return "block"
 
     def field_rule(self, path: str, key: str | None) -> FieldRule | None:
-        """The most restrictive field rule matching a field, if any (``never_inspect`` ranks lowest)."""
+        """The most restrictive field rule matching a field, if any (``never_inspect`` ranks lowest).
+
+        Among equally restrictive rules the first (in pack order) wins.
+        """
+        rules = self.fields
+        if not rules:
+            return None
+        matched = self._matching_key_rules(key)
+        if self._path_rules:
+            on_path = [i for i in self._path_rules if rules[i].matches(path, key)]
+            if on_path:
+                matched = tuple(sorted((*matched, *on_path)))
         best: FieldRule | None = None
-        for rule in self.fields:
-            if rule.matches(path, key) and (best is None or _field_rank(rule.action) > _field_rank(best.action)):
+        for i in matched:
+            rule = rules[i]
+            if best is None or _field_rank(rule.action) > _field_rank(best.action):
                 best = rule
         return best
+
+    def _matching_key_rules(self, key: str | None) -> tuple[int, ...]:
+        if key is None:
+            return ()  # a key rule needs a key
+        cache = self._key_matches
+        matched = cache.get(key)
+        if matched is None:
+            matched = tuple(i for i, r in enumerate(self.fields) if r._key_re is not None and r.matches("", key))
+            if _FIELD_NAME.fullmatch(key):
+                if len(cache) >= FIELD_RULE_CACHE:
+                    cache.clear()
+                cache[key] = matched
+        return matched
 
     def allows(self, entity_type: str, text: str) -> bool:
         """True when ``text`` is on the allow-list and no pack blocks ``entity_type``."""

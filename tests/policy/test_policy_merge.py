@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.policy.merge import EffectivePolicy, action_rank, merge
+from gateway.policy.merge import FIELD_RULE_CACHE, EffectivePolicy, _field_rank, action_rank, merge
 from gateway.policy.model import ACTION_ORDER, PolicyPack
 
 
@@ -172,3 +172,50 @@ def test_shipped_merge(library: Any) -> None:
     assert policy.retention["vault"] == ("P90D", "gdpr@1.0.0")
     assert policy.content_disposition("image/jpeg") == "block"
     assert policy.content_disposition("message/rfc822") == "inspect"
+
+
+def _field_rule_reference(policy: EffectivePolicy, path: str, key: str | None) -> Any:
+    """What ``field_rule`` answered before it remembered field names: every rule, in order."""
+    best = None
+    for rule in policy.fields:
+        if rule.matches(path, key) and (best is None or _field_rank(rule.action) > _field_rank(best.action)):
+            best = rule
+    return best
+
+
+def _many_rules() -> EffectivePolicy:
+    return merged(
+        pack("a", fields=[{"key": "(?i)^e-?mail$", "action": "tokenize", "entity_type": "EMAIL_ADDRESS"},
+                          {"path": "$.items[*].email", "action": "mask"},
+                          {"key": "(?i)mail", "action": "tokenize", "entity_type": "OTHER"}]),
+        pack("b", fields=[{"key": "(?i)^email$", "action": "mask"}, {"path": "$.a.*", "action": "never_inspect"},
+                          {"key": "^(cvv|pin)$", "action": "drop"}, {"path": "$.**", "action": "tokenize"}]),
+    )
+
+
+@pytest.mark.parametrize("path", ["$.email", "$.items[2].email", "$.a.pin", "$.x", "$.a.email", "$#key[0]"])
+@pytest.mark.parametrize("key", ["email", "EMAIL", "e-mail", "mailbox", "pin", "cvv", "x", "ana@x.es", None])
+def test_field_rule_answers_as_checking_every_rule(path: str, key: str | None) -> None:
+    policy = _many_rules()
+    for _ in range(2):  # the first call fills the memory, the second answers from it
+        assert policy.field_rule(path, key) is _field_rule_reference(policy, path, key)
+
+
+def test_field_rule_memory_is_bounded_and_holds_only_field_names() -> None:
+    policy = merged(pack("a", fields=[{"key": "^name$", "action": "tokenize", "entity_type": "PERSON"}]))
+    for key in ("ana@x.es", "4111 1111 1111 1111", "12345678Z", "line1"):
+        assert policy.field_rule(f"$.{key}", key) is None
+    assert policy._key_matches == {}  # values (or anything but letters, _ and -) are never remembered
+    names = ["".join(chr(97 + (n // 26**i) % 26) for i in range(4)) for n in range(FIELD_RULE_CACHE + 10)]
+    for name in names:
+        assert policy.field_rule(f"$.{name}", name) is None
+        assert len(policy._key_matches) <= FIELD_RULE_CACHE
+    assert policy.field_rule("$.name", "name") is policy.fields[0]
+
+
+def test_field_rule_memory_is_per_policy() -> None:
+    one = merged(pack("a", fields=[{"key": "^name$", "action": "tokenize", "entity_type": "PERSON"}]))
+    two = merged(pack("b", fields=[{"key": "^name$", "action": "drop"}]))
+    assert one.field_rule("$.name", "name").action == "tokenize"  # type: ignore[union-attr]
+    assert two.field_rule("$.name", "name").action == "drop"  # type: ignore[union-attr]
+    assert one.field_rule("$.name", "name").action == "tokenize"  # type: ignore[union-attr]

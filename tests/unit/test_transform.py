@@ -140,3 +140,61 @@ def test_a_value_protected_in_one_field_is_protected_everywhere_in_the_message(v
     token = parts[0].output
     assert parts[1].output == f"Mis datos: {token}, DNI …"
     assert parts[2].replacement is None
+
+
+class CountingContext:
+    """The vault's context, counting what reaches it."""
+
+    def __init__(self, vault: Vault, contract: str) -> None:
+        self._inner = VaultContext(vault, contract)
+        self.contract = contract
+        self.calls: list[tuple[str, str, str]] = []
+
+    def tokenize(self, entity_type: str, value: str) -> str:
+        self.calls.append(("tokenize", entity_type, value))
+        return self._inner.tokenize(entity_type, value)
+
+    def keyed_hash(self, entity_type: str, value: str) -> str:
+        self.calls.append(("hash", entity_type, value))
+        return self._inner.keyed_hash(entity_type, value)
+
+
+def test_a_value_repeated_in_a_message_reaches_the_vault_once(vault: Vault) -> None:
+    pol = policy(entities={"PERSON": "tokenize", "EMAIL_ADDRESS": "hash"},
+                 fields=[{"key": "^name$", "action": "tokenize", "entity_type": "PERSON"}])
+    parts = [Part("$.name", "Ana Gil", key="name"), Part("$.a", "Hola Ana Gil, ana@x.es", key="a"),
+             Part("$.b", "Ana Gil: ana@x.es", key="b")]
+    findings = {1: [Finding("PERSON", 5, 12, 0.9), Finding("EMAIL_ADDRESS", 14, 22, 0.9)],
+                2: [Finding("EMAIL_ADDRESS", 9, 17, 0.9)]}
+    ctx = CountingContext(vault, "a")
+    outcome = protect_parts(parts, findings, pol, ACTIONS, ctx)
+    assert sorted(ctx.calls) == [("hash", "EMAIL_ADDRESS", "ana@x.es"), ("tokenize", "PERSON", "Ana Gil")]
+    token, digest = vault.tokenize("a", "PERSON", "Ana Gil"), vault.keyed_hash("a", "EMAIL_ADDRESS", "ana@x.es")
+    assert [p.output for p in parts] == [token, f"Hola {token}, {digest}", f"{token}: {digest}"]
+    assert outcome.as_dict() == {"EMAIL_ADDRESS": {"hash": 2}, "PERSON": {"tokenize": 3}}
+    # The memory lasts one message: the next one asks the vault again.
+    protect_parts([Part("$.name", "Ana Gil", key="name")], {}, pol, ACTIONS, ctx)
+    assert ctx.calls[-1] == ("tokenize", "PERSON", "Ana Gil") and len(ctx.calls) == 3
+
+
+def test_each_text_is_normalized_once_per_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gateway.inspect.transform as transform
+
+    calls: list[str] = []
+    real = transform.normalize
+
+    def counting(text: str) -> Any:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(transform, "normalize", counting)
+    pol = policy(entities={"PERSON": "tokenize"})
+    # "nº" and full-width digits take normalization's character pass: offsets move.
+    parts = [Part("$.a", "Pedido nº 12, ４１１ Ana Gil", key="a"), Part("$.b", "plain Ana Gil", key="b")]
+    plan = transform.plan_detection(parts, pol)
+    results = [[Finding("PERSON", r.text.index("Ana"), r.text.index("Ana") + 7, 0.9, "x")] for _, r in plan]
+    mapped = transform.map_findings(parts, plan, results)
+    assert calls == [parts[0].text, parts[1].text]
+    # The same offsets as mapping a plain list of pairs, which normalizes again.
+    assert mapped == transform.map_findings(parts, list(plan), results)
+    assert [parts[i].text[f.start:f.end] for i, fs in mapped.items() for f in fs] == ["Ana Gil", "Ana Gil"]
