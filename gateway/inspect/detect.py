@@ -16,7 +16,9 @@ Inside a worker, one call carries every text of one message. spaCy is most of th
 2. analyzes each distinct text of a message once (a ticket repeats its agents' names and statuses);
 3. runs spaCy over all the texts of a message in batches (``nlp.pipe``) before the recognizers ask for
    them one by one: batched, the model's matrix work is several times cheaper per text;
-4. runs at a lower scheduling priority than the gateway process (``WORKER_NICE``), so a saturated pool
+4. skips a pattern when its text lacks a look-around every match of it needs (exact, by the rule in
+   :mod:`gateway.inspect.precheck`): most patterns find nothing in most texts;
+5. runs at a lower scheduling priority than the gateway process (``WORKER_NICE``), so a saturated pool
    does not delay the event loop.
 
 None of this changes what is found: the same model computes the same annotations (checked on the
@@ -37,6 +39,7 @@ from typing import Any
 from gateway.errors import InspectionBusy, InspectionError, InspectionTimeout, PluginError
 from gateway.inspect.analyzer import Analyzer, DetectRequest, RecognizerFailure
 from gateway.inspect.findings import Finding
+from gateway.inspect.precheck import install_prechecks
 
 #: spaCy components whose output no recognizer reads.
 UNUSED_COMPONENTS = ("parser",)
@@ -114,6 +117,7 @@ def load_worker_analyzer(plugin_modules: Sequence[str] = ()) -> tuple[Analyzer, 
     """An analyzer set up as the workers run it: tuned pipelines and the batch prefetch installed."""
     analyzer = Analyzer.from_plugins(plugin_modules)
     tune(analyzer)
+    install_prechecks(analyzer.engine.registry.recognizers)
     nlp_engine = analyzer.engine.nlp_engine
     prefetch = Prefetch(nlp_engine) if hasattr(nlp_engine, "process_batch") else None
     return analyzer, prefetch
