@@ -18,7 +18,9 @@ Inside a worker, one call carries every text of one message. spaCy is most of th
    them one by one: batched, the model's matrix work is several times cheaper per text;
 4. skips a pattern when its text lacks a look-around every match of it needs (exact, by the rule in
    :mod:`gateway.inspect.precheck`): most patterns find nothing in most texts;
-5. runs at a lower scheduling priority than the gateway process (``WORKER_NICE``), so a saturated pool
+5. in a language without NER (Spanish) runs spaCy only on the texts context scoring reads, those with
+   results: Presidio's steps run in stages across the message (:func:`_analyze_staged`);
+6. runs at a lower scheduling priority than the gateway process (``WORKER_NICE``), so a saturated pool
    does not delay the event loop.
 
 None of this changes what is found: the same model computes the same annotations (checked on the
