@@ -28,6 +28,7 @@ corpora, and ``tests/unit/test_detect_precheck.py`` holds the analysis to the re
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -223,19 +224,23 @@ def install_prechecks(recognizers: Iterable[object], cache: CueCache | None = No
         if not recognizer.patterns or flags is None:
             continue
         wrapped: list[CuedRegex] = []
-        for pattern in recognizer.patterns:
+        patterns = list(recognizer.patterns)
+        for i, pattern in enumerate(patterns):
             cues = necessary_cues(pattern.regex, flags)
-            if not cues:
+            if not cues or isinstance(pattern.compiled_regex, CuedRegex):
                 continue
-            if not pattern.compiled_regex or pattern.compiled_with_flags != flags:
-                pattern.compiled_regex = regex.compile(pattern.regex, flags)
-                pattern.compiled_with_flags = flags
-            if isinstance(pattern.compiled_regex, CuedRegex):
-                continue
-            cued = CuedRegex(pattern.compiled_regex, [cache.compile(c, flags) for c in cues], cache)
-            pattern.compiled_regex = cued
+            compiled = pattern.compiled_regex
+            if not compiled or pattern.compiled_with_flags != flags:
+                compiled = regex.compile(pattern.regex, flags)
+            # Pattern objects are shared (a class's PATTERNS serve every instance): the pre-check goes on
+            # this recognizer's own copy, so another analyzer in the process scans as before.
+            own = copy.copy(pattern)
+            own.compiled_regex = cued = CuedRegex(compiled, [cache.compile(c, flags) for c in cues], cache)
+            own.compiled_with_flags = flags
+            patterns[i] = own
             wrapped.append(cued)
             installed += 1
+        recognizer.patterns = patterns
         if len(wrapped) == len(recognizer.patterns) and type(recognizer).analyze is PatternRecognizer.analyze:
             _skip_when_hopeless(recognizer, wrapped)
     return installed
