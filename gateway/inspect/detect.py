@@ -236,6 +236,30 @@ def _can_stage(engine: Any) -> bool:
 _PRIVATE_STEPS = ("add_recognizer_id_if_not_exists", "remove_low_scores", "remove_decision_process")
 
 
+#: Each registry's recognizer selections: (registry, its recognizer list, that list's length, selections).
+_SELECTIONS: dict[int, tuple[Any, list[Any], int, dict[tuple[str, tuple[str, ...]], list[Any]]]] = {}
+
+
+def _recognizers_for(registry: Any, language: str, entities: list[str]) -> list[Any]:
+    """``registry.get_recognizers`` for a language and entities, computed once while the registry is unchanged.
+
+    Presidio filters every registered recognizer for every text; the answer depends only on the
+    arguments and the registry's recognizers, and a repeated call builds the same set in the same
+    way, so it returns the same recognizers in the same order as the first. A registry whose list was
+    replaced or grew (``add_recognizer``) is asked again.
+    """
+    entry = _SELECTIONS.get(id(registry))
+    if entry is None or entry[0] is not registry or entry[1] is not registry.recognizers or (
+            entry[2] != len(registry.recognizers)):
+        entry = _SELECTIONS[id(registry)] = (registry, registry.recognizers, len(registry.recognizers), {})
+    key = (language, tuple(entities))
+    selected = entry[3].get(key)
+    if selected is None:
+        selected = entry[3][key] = registry.get_recognizers(
+            language=language, entities=entities, all_fields=False, ad_hoc_recognizers=None)
+    return list(selected)
+
+
 def _analyze_staged(analyzer: Analyzer, prefetch: Prefetch, chunk: Sequence[DetectRequest]) -> list[list[Finding]]:
     """``Analyzer.analyze`` over a chunk, with Presidio's ``AnalyzerEngine.analyze`` run in stages.
 
@@ -263,8 +287,7 @@ def _analyze_staged(analyzer: Analyzer, prefetch: Prefetch, chunk: Sequence[Dete
             stages.append(None)
             continue
         entities, floor = plan
-        recognizers = engine.registry.get_recognizers(
-            language=req.language, entities=entities, all_fields=False, ad_hoc_recognizers=None)
+        recognizers = _recognizers_for(engine.registry, req.language, entities)
         artifacts = engine.nlp_engine.process_text(req.text, req.language)
         raw: list[Any] = []
         for recognizer in recognizers:

@@ -67,7 +67,7 @@ def test_lazy_artifacts_compute_once_on_first_read() -> None:
     calls = []
 
     class Artifacts:
-        lemmas = ["a"]
+        lemmas = ("a",)
 
     def compute() -> Artifacts:
         calls.append(1)
@@ -75,7 +75,7 @@ def test_lazy_artifacts_compute_once_on_first_read() -> None:
 
     lazy = LazyArtifacts(compute)
     assert not lazy.computed and calls == []
-    assert lazy.lemmas == ["a"] and lazy.lemmas == ["a"]
+    assert lazy.lemmas == ("a",) and lazy.lemmas == ("a",)
     assert lazy.computed and calls == [1]
 
 
@@ -84,3 +84,26 @@ def test_an_engine_that_logs_its_decisions_is_not_staged(analyzers: tuple[Analyz
     _, tuned, _ = analyzers
     monkeypatch.setattr(tuned.engine, "log_decision_process", True)
     assert not _can_stage(tuned.engine)
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.recognizers: list[str] = ["a", "b"]
+        self.calls = 0
+
+    def get_recognizers(self, language: str, entities: list[str], **kwargs: Any) -> list[str]:
+        self.calls += 1
+        return [r for r in self.recognizers if r in entities]
+
+
+def test_recognizer_selection_is_computed_once_while_the_registry_is_unchanged() -> None:
+    from gateway.inspect.detect import _recognizers_for
+
+    registry = _Registry()
+    assert _recognizers_for(registry, "en", ["a"]) == ["a"]
+    assert _recognizers_for(registry, "en", ["a"]) == ["a"] and registry.calls == 1
+    assert _recognizers_for(registry, "es", ["a"]) == ["a"] and registry.calls == 2
+    registry.recognizers.append("c")  # add_recognizer: asked again
+    assert _recognizers_for(registry, "en", ["a", "c"]) == ["a", "c"] and registry.calls == 3
+    registry.recognizers = ["c"]
+    assert _recognizers_for(registry, "en", ["a", "c"]) == ["c"] and registry.calls == 4
