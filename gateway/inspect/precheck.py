@@ -43,6 +43,8 @@ _UNSAFE_IN_BODY = regex.compile(
     r"\\[1-9]|\\g|\\G|\\K|\(\?P[=>]|\(\?&|\(\?R|\(\?[0-9+\-]|\(\?\(|\(\?>|[*+?}]\+"
 )
 _QUANTIFIERS = "?*+{"
+#: A cue search that takes longer than this counts as found (the pattern is then scanned as usual).
+CUE_TIMEOUT_SECONDS = 1.0
 
 
 def _top_level(pattern: str) -> tuple[list[tuple[str, int, int]], bool] | None:
@@ -180,7 +182,11 @@ class CueCache:
             self._found = {}
         found = self._found.get(key)
         if found is None:
-            found = self._found[key] = compiled.search(text) is not None
+            try:
+                found = compiled.search(text, timeout=CUE_TIMEOUT_SECONDS) is not None
+            except TimeoutError:
+                found = True  # undecided: the pattern is scanned as before, under Presidio's own timeout
+            self._found[key] = found
         return found
 
 

@@ -149,3 +149,11 @@ def test_cue_cache_searches_each_cue_once_per_text() -> None:
     cache._found[key] = False  # a second lookup for the same text object answers from the cache
     assert not cache.present(key, compiled, text)
     assert cache.present(key, compiled, "mrn 2")
+
+
+def test_a_cue_search_that_times_out_counts_as_found() -> None:
+    class Slow:
+        def search(self, text: str, timeout: float | None = None) -> Any:
+            raise TimeoutError
+
+    assert CueCache().present(1, Slow(), "text")
