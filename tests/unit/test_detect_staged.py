@@ -41,7 +41,14 @@ def test_staged_analysis_finds_what_presidio_finds(analyzers: tuple[Analyzer, An
     requests = [_req(lang, text) for lang, text in TEXTS]
     expected = plain.analyze(requests)
     assert any(expected[2]) and any(expected[3])  # Spanish texts with results: context scoring ran
-    assert analyze_message(tuned, prefetch, requests) == expected
+    got = analyze_message(tuned, prefetch, requests)
+    # When two recognizers report the same span, type and score, Presidio keeps either (its recognizers
+    # come from a set): compare what was found, as bench/perf/check_equivalence.py does.
+    assert [_core(f) for f in got] == [_core(f) for f in expected]
+
+
+def _core(findings: list[Any]) -> list[tuple[str, int, int, float]]:
+    return [(f.entity_type, f.start, f.end, f.score) for f in findings]
 
 
 def test_spanish_text_without_results_never_goes_through_spacy(
