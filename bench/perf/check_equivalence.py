@@ -1,9 +1,11 @@
 """Check that the workers' speed-ups change no finding: tuned vs plain analyzer, text by text.
 
 The workers (``gateway/inspect/detect.py``) disable spaCy components nothing reads, analyze each
-distinct text of a message once, and run spaCy in batches. This script runs the same requests through
-a plain ``Analyzer.analyze`` and through ``analyze_message`` on the tuned analyzer, and lists every
-text whose findings (type, start, end, score) differ. Findings that differ only in the name of the
+distinct text of a message once, run spaCy in batches (and on Spanish texts only where context
+scoring reads it), and skip patterns whose cues are missing (``gateway/inspect/precheck.py``).
+This script runs the same requests through a plain ``Analyzer.analyze`` and through
+``analyze_message`` on the tuned analyzer, and lists every text whose findings (type, start, end,
+score) differ. Findings that differ only in the name of the
 recognizer are counted apart: when two recognizers report the same span, type and score, Presidio
 keeps one of them arbitrarily. Inputs: the performance corpus (every size class, as the gateway plans it
 under ``gdpr`` + ``hipaa`` + ``pci-dss``) and the accuracy benchmark's English corpus (one message of all

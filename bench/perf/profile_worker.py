@@ -54,8 +54,9 @@ def detect_requests(bodies: list[dict[str, Any]]) -> list[tuple[int, list[Any]]]
 class Breakdown:
     """CPU seconds spent in spaCy, in each recognizer and in context scoring (wrapping their methods)."""
 
-    def __init__(self, analyzer: Any) -> None:
+    def __init__(self, analyzer: Any, top: int = 25) -> None:
         self.spent: dict[str, float] = {}
+        self.top = top
         engine = analyzer.engine
         for recognizer in engine.registry.recognizers:
             self._wrap(recognizer, "analyze", f"recognizer {type(recognizer).__name__}")
@@ -85,7 +86,7 @@ class Breakdown:
         rows.append(("rest (Presidio bookkeeping, our wrapper)", total - sum(v for _, v in rows)))
         top = sorted(((k, v) for k, v in self.spent.items() if k.startswith("recognizer ")), key=lambda kv: -kv[1])
         lines = [f"  {name:<45} {seconds:7.2f} s {100 * seconds / total:5.1f}%" for name, seconds in rows]
-        lines += [f"    {name:<43} {seconds:7.2f} s {100 * seconds / total:5.1f}%" for name, seconds in top[:6]]
+        lines += [f"    {name:<43} {seconds:7.2f} s {100 * seconds / total:5.1f}%" for name, seconds in top[:self.top]]
         return "\n".join(lines)
 
 
@@ -93,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--size", default="2KB", help="Size class of the corpus (0.5KB, 2KB, 20KB).")
     parser.add_argument("--seconds", type=float, default=10.0, help="Profile at least this long (CPU time).")
-    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--top", type=int, default=25, help="Rows of the profile, or recognizers of --breakdown.")
     parser.add_argument("--no-profile", action="store_true", help="Only measure CPU s/MB (no profiler overhead).")
     parser.add_argument("--untuned", action="store_true", help="Plain Analyzer.analyze (the code before tuning).")
     parser.add_argument("--breakdown", action="store_true",
@@ -115,7 +116,7 @@ def main() -> None:
 
     work = detect_requests(generate()[args.size])
     run(work[0][1])  # warm up
-    timers = Breakdown(analyzer) if args.breakdown else None
+    timers = Breakdown(analyzer, args.top) if args.breakdown else None
     profiler: Any = None
     if not args.no_profile and not args.breakdown:
         profiler = cProfile.Profile()

@@ -246,27 +246,38 @@ class Analyzer:
 
         return cls(load_plugins(plugin_modules).recognizers())
 
+    def plan(self, req: DetectRequest) -> tuple[list[str], float] | None:
+        """The entities to ask Presidio for and its score floor; None when there is nothing to look for."""
+        entities = [e for e in req.entities if e in self.supported.get(req.language, ())]
+        if not req.text.strip() or not entities:
+            return None
+        return entities, min((req.thresholds.get(e, 0.5) for e in entities), default=0.5)
+
+    def findings(self, req: DetectRequest, entities: Sequence[str], results: Sequence[Any]) -> list[Finding]:
+        """Presidio's results for ``req`` as findings: per-entity thresholds, names propagated, in order."""
+        findings = []
+        for r in results:
+            if r.score < req.thresholds.get(r.entity_type, 0.5):
+                continue
+            recognizer = ""
+            if r.recognition_metadata:
+                recognizer = str(r.recognition_metadata.get("recognizer_name", ""))
+            findings.append(Finding(r.entity_type, r.start, r.end, float(r.score), recognizer))
+        if "PERSON" in entities:
+            findings += self.names.propagate(req.text, findings)
+        findings.sort(key=lambda f: (f.start, -f.end))
+        return findings
+
     def analyze(self, requests: Sequence[DetectRequest]) -> list[list[Finding]]:
         out: list[list[Finding]] = []
         for req in requests:
-            entities = [e for e in req.entities if e in self.supported.get(req.language, ())]
-            if not req.text.strip() or not entities:
+            planned = self.plan(req)
+            if planned is None:
                 out.append([])
                 continue
-            floor = min((req.thresholds.get(e, 0.5) for e in entities), default=0.5)
+            entities, floor = planned
             results = self.engine.analyze(
                 text=req.text, language=req.language, entities=entities, score_threshold=floor
             )
-            findings = []
-            for r in results:
-                if r.score < req.thresholds.get(r.entity_type, 0.5):
-                    continue
-                recognizer = ""
-                if r.recognition_metadata:
-                    recognizer = str(r.recognition_metadata.get("recognizer_name", ""))
-                findings.append(Finding(r.entity_type, r.start, r.end, float(r.score), recognizer))
-            if "PERSON" in entities:
-                findings += self.names.propagate(req.text, findings)
-            findings.sort(key=lambda f: (f.start, -f.end))
-            out.append(findings)
+            out.append(self.findings(req, entities, results))
         return out
