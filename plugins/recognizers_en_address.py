@@ -77,7 +77,9 @@ _TOWN_POSTCODE = (
     r"(?:(?<![\d\-])\d{3,6}(?:-\d{3,4})?|" + _UK_POSTCODE + r")"
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z)|" + _SP + r"+(?-i:\p{Ll}))"
 )
-_STATE = r"(?-i:[A-Z]{2,3})(?![\p{L}\d])"
+#: A state code, or the placeholder a spreadsheet or database export writes for an empty state field
+#: ("…, nan 62654", "Jõgeva 4 nan"): the address around it is no less an address.
+_STATE = r"(?-i:[A-Z]{2,3}|nan|NaN|NULL)(?![\p{L}\d])"
 #: Postcodes written in two groups: Poland ``80-170``, Sweden and Czechia ``252 62``, ``830 51``.
 _SPLIT_POSTCODE = r"(?<![\d\-])(?:\d{2}-\d{3}|\d{3}[ ]\d{2})(?![\d\-]|[ ]\d)"
 #: What may open each line of a quoted or pasted block: indentation and quoting marks ("> ", "}} ").

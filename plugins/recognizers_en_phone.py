@@ -7,7 +7,7 @@ number from another country (``(73) 4746-3459`` in Brazil), a number with an ext
 library does not know is lost. A customer writing a number does not care whether it is allocated:
 it is still their number. This recognizer keeps shapes that are phone numbers however they are
 grouped (``+CC`` and groups, a bracketed area code, North American 3-3-4) and, after a phone word
-("phone:", "call me on", "mobile") or before a line label ("… office", "… mobile"), any run of
+("phone:", "call me on", "mobile") or before a line label ("… office", "… mobile", also glued on: "…-Office"), any run of
 digit groups with 6 to 15 digits. Order numbers, cards and IDs after their own labels are refused.
 """
 
@@ -39,7 +39,12 @@ _PHONE_WORDS = (
 _AFTER_PHONE_WORD = (
     r"(?<=(?<![\p{L}])" + _PHONE_WORDS + r"(?:\s+(?i:number|no\.?|#))?[ \t]*[:\-]?[ \t]*(?:\r?\n[ \t]*)?)"
 )
-_LINE_LABEL = r"(?=[ \t]+(?i:office|mobile|cell|home|work|landline|direct|phone|tel|fax)(?![\p{L}]))"
+_LABELS = r"(?i:office|mobile|cell|home|work|landline|direct|phone|tel|fax)(?![\p{L}])"
+_LINE_LABEL = r"(?=[ \t]+" + _LABELS + ")"
+#: A label glued on with a hyphen ("669 742 441-Office\\,+41 59 784 73 89-Fax"): the number may follow a
+#: comma that does not follow a digit (a list of numbers, not a thousands separator).
+_GLUED_START = r"(?<![\w+(\-/.])(?<!\d,)(?<!\d[ .\-])" + NOT_AFTER_ORDER_WORDS
+_GLUED_LABEL = r"(?=-" + _LABELS + ")"
 #: The fax recognizer (HIPAA) stops at an extension: a fax number with one is taken here.
 _AFTER_FAX = r"(?<=(?<![\p{L}])(?i:fax|telefax)[ \t]*[:\-]?[ \t]*)"
 _EXT_REQUIRED = r"[ \t]?(?i:x|ext\.?|extension)[ \t]?\d{1,5}"
@@ -68,6 +73,7 @@ class PhoneShapeRecognizer(AduanaPatternRecognizer):
         ),
         Pattern("digit groups after a phone word", _AFTER_PHONE_WORD + _GROUPS + _EXT + _END, 0.6),
         Pattern("digit groups before a phone label", _START + _GROUPS + _EXT + _LINE_LABEL, 0.6),
+        Pattern("digit groups glued to a phone label", _GLUED_START + _GROUPS + _EXT + _GLUED_LABEL, 0.6),
         Pattern("fax number with an extension", _AFTER_FAX + _GROUPS + _EXT_REQUIRED + _END, 0.6),
     ]
     CONTEXT: ClassVar[list[str]] = ["phone", "telephone", "mobile", "cell", "call"]
