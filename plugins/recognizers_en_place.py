@@ -43,6 +43,7 @@ from gateway.inspect.lexicon import (
 from .recognizers_common import AduanaLocalRecognizer, per_language
 from .recognizers_en_address import LINE_PREFIX
 from .recognizers_en_address_block import AddressBlockRecognizer
+from .recognizers_en_lower_name import LowerCaseNameRecognizer
 from .recognizers_en_proper_noun import UnknownProperNounRecognizer
 from .recognizers_en_street import StreetWithoutStreetWordRecognizer
 
@@ -177,6 +178,7 @@ def _cased_like_a_place(parts: list[str]) -> bool:
 
 @hookimpl(trylast=True)
 def aduana_register_recognizers() -> list[EntityRecognizer]:
-    """Register the gazetteer and unknown-proper-noun recognizers for English, address blocks for all."""
+    """Register the gazetteer and unknown-proper-noun recognizers for English; address blocks, streets without
+    a street word and lower-case names for both languages."""
     return [TownGazetteerRecognizer(supported_language="en"), UnknownProperNounRecognizer(supported_language="en"),
-            *per_language((AddressBlockRecognizer, StreetWithoutStreetWordRecognizer))]
+            *per_language((AddressBlockRecognizer, StreetWithoutStreetWordRecognizer, LowerCaseNameRecognizer))]

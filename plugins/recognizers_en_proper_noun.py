@@ -123,9 +123,15 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
 
 
 def _foreign_script(word: str) -> bool:
-    """A word in another script than Latin ("ΠΑΦΟΣ", "Κασνέτη"): in English text, a name or a place."""
+    """A word in another script than Latin ("ΠΑΦΟΣ", "Κασνέτη"): in English text, a name or a place.
+
+    Detection reads the text after look-alike letters were folded to Latin ("ΠΑΦΟΣ" arrives as
+    "ΠAΦOΣ"), so one letter of another script among letters is enough.
+    """
+    if len(word) < 3 or any(c.isdigit() for c in word):
+        return False
     letters = [c for c in word if c.isalpha()]
-    return len(letters) >= 3 and all(ord(c) > 0x24F and not unicodedata.name(c, "").startswith("LATIN")
+    return len(letters) >= 3 and any(ord(c) > 0x24F and not unicodedata.name(c, "").startswith("LATIN")
                                      for c in letters)
 
 

@@ -1,0 +1,64 @@
+"""Lower-case names in English text: a cue that announces a person, and a word no dictionary knows.
+
+Names are made up for these tests; negatives are ordinary lower-case words after the same cues
+("said hello to", "my kid brother", "name: required"), brands and modern words, and form labels.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.plugins.recognizers_en_lower_name import LowerCaseNameRecognizer
+
+
+def found(text: str, language: str = "en") -> list[str]:
+    recognizer = LowerCaseNameRecognizer(supported_language=language)
+    return sorted({text[r.start:r.end] for r in recognizer.analyze(text, ["PERSON"], None)})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("i'm so jealous! said tamsin to oswin", ["oswin", "tamsin"]),              # reported speech
+        ("hello, this is mr. kalvo rieske. who are you?", ["kalvo rieske"]),        # a title
+        ("i want to remove my kid zorina from the will.", ["zorina"]),              # a relative
+        ("it was settled between him and ludvek's kid.", ["ludvek"]),               # a possessive
+        ("as promised, here's andrik's address:", ["andrik"]),
+        ("hi brannoc, i'm writing about a problem", ["brannoc"]),                   # a greeting
+        ("name:    emek krabov\naddress: somewhere", ["emek krabov"]),              # a name label
+        ("what's your last name? andersby", ["andersby"]),
+        ("my name is hrodvin j babarić but everyone calls me hrodvin", ["hrodvin", "hrodvin j babarić"]),
+        ("we need to add vidor persk as guardian", ["vidor persk"]),                # a role or credit
+        ("detained the tennis player kristel boyanova over visa disputes", ["kristel boyanova"]),
+        ("arranged and sung by hiroto nakamiya in 1943", ["hiroto nakamiya"]),
+        ("nasune oyokami lives at 12 elm road", ["nasune oyokami"]),                # a verb of residence
+        ("bozka: what a day.\ncyntara: remember me?", ["bozka", "cyntara"]),        # a dialogue
+    ],
+)
+def test_lower_case_name_after_a_cue(text: str, expected: list[str]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he said hello to my kid brother and said thanks to the team.",
+        "name: required\nphone: optional",
+        "note: call back later.\nstatus: open and pending.",
+        "my son's xbox broke and my daughter's iphone too.",
+        "the player zoom failed; the manager asked about it.",
+        "Hi team, my name is not listed. The Manager asked Tamsin about it.",    # capitals: other rules
+        "please add 2 licences as soon as possible",
+        "the customer complained about order 1234's shipping",
+        "hi there, the app's login page is down",
+        "written by the support team, directed by management",
+        "my wife's car was serviced by acme motors",
+    ],
+)
+def test_no_lower_case_name_in_ordinary_words(text: str) -> None:
+    assert found(text) == []
+
+
+def test_dialogue_rule_is_english_only() -> None:
+    text = "asunto: pedido retrasado.\nnombre: pendiente de revisar."
+    assert found(text, "es") == []
