@@ -13,7 +13,8 @@ taken for a name only when two things hold together:
   of the brands and modern words the proper-noun rule knows. "said hello to", "my kid brother",
   "name: required" stay visible.
 
-The words of a name are read outwards from the cue and stop at the first ordinary word, so
+Once found, the words of a name are found again wherever they recur in the same text. The words
+of a name are read outwards from the cue and stop at the first ordinary word, so
 "remove my kid layla from the will" hides "layla" only. A single-letter initial inside a name
 ("hrvatin j babić") is kept. Registered for both languages, as the address rules are: a
 lower-cased English ticket often reads as Spanish to the language vote; the dialogue rule runs on
@@ -113,6 +114,17 @@ def _name_words(text: str, start: int, end: int, forwards: bool) -> tuple[int, i
     return min(s for s, _ in kept), max(e for _, e in kept)
 
 
+def _recurrences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where the words of the names found recur in ``text`` ("sung by hiroto nakamiya … that nakamiya was")."""
+    words = {w for s, e in spans for w in text[s:e].split() if len(w.rstrip(".")) > 2}
+    if not words:
+        return []
+    alternatives = "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+    return [(m.start(), m.end()) for m in regex.finditer(
+        r"(?<![\p{L}\p{M}\d'’\-])(?:" + alternatives + r")(?![\p{L}\p{M}\d\-])", text)
+        if not any(s <= m.start() and m.end() <= e for s, e in spans)]
+
+
 class LowerCaseNameRecognizer(AduanaLocalRecognizer):
     """PERSON: a lower-case word no dictionary knows, where a cue announces a person."""
 
@@ -142,6 +154,7 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
                         if m.group("name") not in _NOT_SPEAKERS and not _ordinary(m.group("name"))]
             if len(speakers) >= 2:
                 spans += [(m.start("name"), m.end("name")) for m in speakers]
+        spans += _recurrences(text, spans)
         return [
             RecognizerResult(
                 self.ENTITY, start, end, self.SCORE,

@@ -33,6 +33,7 @@ def found(text: str, language: str = "en") -> list[str]:
         ("arranged and sung by hiroto nakamiya in 1943", ["hiroto nakamiya"]),
         ("nasune oyokami lives at 12 elm road", ["nasune oyokami"]),                # a verb of residence
         ("bozka: what a day.\ncyntara: remember me?", ["bozka", "cyntara"]),        # a dialogue
+        ("sung by hiroto nakamiya; it may be that nakamiya knew", ["hiroto nakamiya", "nakamiya"]),  # recurs
     ],
 )
 def test_lower_case_name_after_a_cue(text: str, expected: list[str]) -> None:
