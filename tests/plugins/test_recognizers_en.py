@@ -58,6 +58,11 @@ ADDRESSES = [
     ("The letter arrived at 12 Harbour Road Jõgeva nan last night.", "12 Harbour Road Jõgeva nan"),
     ("Please return to 5 Elm St. Springfield nan in case of an issue.", "5 Elm St. Springfield nan"),
     ("Ship to 84 Lindenweg, Hoorn, NULL 1624", "84 Lindenweg, Hoorn, NULL 1624"),
+    # two streets joined by "and" (a corner), on a line of their own or ending a sentence
+    ("ACME LTD\n\nOrvane and Postbox 297", "Orvane and Postbox 297"),
+    ("Jan Kos\nAcme Brothers Limited\nMarlow and Teichweg 159\nMobile: 071 981 42 47", "Marlow and Teichweg 159"),
+    ("Bot: Where should we send it? User: Orvane and Aqqusinerbakken 111", "Orvane and Aqqusinerbakken 111"),
+    ("Do they serve vegan food? It's in Kestrel and Lindenallee 188", "Kestrel and Lindenallee 188"),
 ]  # fmt: skip
 
 
@@ -76,6 +81,13 @@ NOT_ADDRESSES = [
     "Ticket 55512 was closed by the Support Team.",
     "The price column shows nan for 12 rows and NULL for 3 rows.",
     "Export 2024 Report nan values in 15 Sales Columns",
+    "Terms and Conditions 2024",
+    "Please read the Terms and Conditions 2024.",
+    "Section 3 and Section 4 apply to this order.",
+    "We compared Model 3 and Model 5 in the review.",
+    "See the details in Section 3 and Section 4.",
+    "It is available in Model 3 and Model 5.",
+    "Price is: Gold 3 and Silver 5",
 ]
 
 
