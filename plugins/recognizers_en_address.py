@@ -17,10 +17,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import regex
 from presidio_analyzer import Pattern
-
-from gateway.inspect.lexicon import is_dictionary_word
 
 from .recognizers_common import UPPER, AduanaPatternRecognizer
 
@@ -138,16 +135,10 @@ _CUE = (
     r"drop(?:s|ped)?(?:\s+\w+)?\s+off|taxi)(?:\s+\w+){0,3}?\s+to|meet(?:\s+(?:me|us))?|stop|off)"
     + _SP + r"*(?i:at|in|to)?)" + r"[ \t]*(?:\r?\n[ \t]*)?)"
 )
-#: Two streets joined by "and" (a corner written without "the corner of": ``Océane and Postbox 297``),
-#: alone on a line of an address block or ending the sentence after "is", "in", "at", "to" or a colon.
-#: A year at the end is a title ("Terms and Conditions 2024"), not a house number.
-_CORNER_LINE = (
-    r"(?:(?<=(?:\A|\n)" + LINE_PREFIX + r")|(?<=(?<![\p{L}])(?i:is|in|at|to)" + _SP + r"+)|(?<=:" + _SP
-    + r"+))(?![^\n]*(?<!\d)(?:19|20)\d\d[ \t]*[.?!]?[ \t]*(?:\r?\n|\Z))" + _SIDE + _SP + r"+(?i:and|&)" + _SP
-    + r"+" + _SIDE + r"(?=[ \t]*[.?!]?[ \t]*(?:\r?\n|\Z))"
-)
-_AND = regex.compile(r"\s(?:and|&)\s", regex.IGNORECASE)
-_STREET_WORD = regex.compile(_STREET_TYPE)
+#: One side of a corner written without "corner of" (see :mod:`recognizers_en_street`).
+CORNER_SIDE = _SIDE
+#: A street word alone (``Postbox``, ``Street``, ``Via``), for rules that read words one by one.
+STREET_WORD = _STREET_TYPE
 _CORNER = r"(?:(?i:the" + _SP + r"+)?(?i:corner" + _SP + r"+of)" + _SP + r"+)?"
 
 
@@ -190,26 +181,14 @@ class StreetAddressRecognizer(AduanaPatternRecognizer):
             + r"+(?i:and|&)" + _SP + r"+" + _SIDE,
             0.6,
         ),
-        Pattern("two streets joined by 'and', ending a line", _CORNER_LINE, 0.6),
         Pattern("unit within a building", r"(?<![\p{L}\d])(?-i:Apt|Apartment|Suite|Ste)\.?" + _SP
                 + r"*#?\d{1,5}(?-i:[A-Z])?(?![\p{L}\d])", 0.5),
     ]
     CONTEXT: ClassVar[list[str]] = ["address", "street", "live", "lives", "apartment"]
 
     def invalidate_result(self, pattern_text: str) -> bool | None:
-        """An address has a digit (a house number, a unit, a postcode): "lives at Home" is not one.
-
-        Two sides joined by "and" without "corner of" need a street word or a word the dictionary does
-        not know ("Orvane and Postbox 297"): "Section 3 and Section 4", "Model 3 and Model 5" are not
-        streets.
-        """
-        if not any(c.isdigit() for c in pattern_text):
-            return True
-        if _AND.search(pattern_text) and "corner" not in pattern_text.lower():
-            words = regex.findall(r"[\p{L}\p{M}'’\-]{3,}", pattern_text)
-            return not any(_STREET_WORD.fullmatch(w) or not is_dictionary_word(w) for w in words
-                           if w.lower() != "and")
-        return False
+        """An address has a digit (a house number, a unit, a postcode): "lives at Home" is not one."""
+        return not any(c.isdigit() for c in pattern_text)
 
 
 _TOWN = (

@@ -66,17 +66,19 @@ _CUES_BEFORE = (
     r"(?:" + _ROLES + r")",
     r"(?:add|added|adding)",
 )
-_BEFORE = tuple(
-    regex.compile(_NB + r"(?i:" + cue + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")") for cue in _CUES_BEFORE
+# One scan for every cue but "said x to y" (its second name would be inside the first's match).
+_BEFORE = (
+    regex.compile(_NB + r"(?i:" + "|".join(c for i, c in enumerate(_CUES_BEFORE) if i != 1)
+                  + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
+    regex.compile(_NB + r"(?i:" + _CUES_BEFORE[1] + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
 )
-#: Cues after a name: the name is read backwards from the cue.
-_AFTER = regex.compile(
-    _NB + r"(?P<name>" + _WORDS + r")(?i:"
-    r"(?=" + _SP + r"(?:lives|lived|resides|resided|was" + _SP + r"born|is" + _SP + r"from|comes" + _SP
-    + r"from|grew" + _SP + r"up|moved" + _SP + r"to|had" + _SP + r"given|gave)(?![\p{L}]))"
-    r"|(?=['’]s" + _SP + r"(?:" + _THINGS + r")(?![\p{L}]))"
-    r")"
+#: Cues after a name: found first, then the name is read backwards from the cue.
+_AFTER_CUE = regex.compile(
+    r"(?i:" + _SP + r"(?:lives|lived|resides|resided|was" + _SP + r"born|is" + _SP + r"from|comes" + _SP
+    + r"from|grew" + _SP + r"up|moved" + _SP + r"to|had" + _SP + r"given|gave)|['’]s" + _SP + r"(?:" + _THINGS
+    + r"))(?![\p{L}])"
 )
+_BEFORE_CUE = regex.compile(_NB + r"(?:" + _WORDS + r")\Z")
 _SPEAKER = regex.compile(r"(?m)^[ \t]*(?P<name>\p{Ll}[\p{Ll}\p{M}'’\-]{1,30}):[ \t]+\p{L}[^\n]*\p{L}")
 
 
@@ -145,10 +147,12 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
                 span = _name_words(text, m.start("name"), m.end("name"), forwards=True)
                 if span:
                     spans.append(span)
-        for m in _AFTER.finditer(text):
-            span = _name_words(text, m.start("name"), m.end("name"), forwards=False)
-            if span:
-                spans.append(span)
+        for cue in _AFTER_CUE.finditer(text):
+            m = _BEFORE_CUE.search(text, max(0, cue.start() - 80), cue.start())
+            if m:
+                span = _name_words(text, m.start(), m.end(), forwards=False)
+                if span:
+                    spans.append(span)
         if ":" in text and self.supported_language == "en":  # Spanish form labels are not English words
             speakers = [m for m in _SPEAKER.finditer(text)
                         if m.group("name") not in _NOT_SPEAKERS and not _ordinary(m.group("name"))]
