@@ -13,7 +13,8 @@ taken for a name only when two things hold together:
   of the brands and modern words the proper-noun rule knows. "said hello to", "my kid brother",
   "name: required" stay visible.
 
-Once found, the words of a name are found again wherever they recur in the same text. The words
+The same holds for a town after a verb of living or moving ("arrived at wrocław", "grew up in x",
+"university of x"), reported as LOCATION. Once found, the words of a name are found again wherever they recur in the same text. The words
 of a name are read outwards from the cue and stop at the first ordinary word, so
 "remove my kid layla from the will" hides "layla" only. A single-letter initial inside a name
 ("hrvatin j babić") is kept. Registered for both languages, as the address rules are: a
@@ -72,6 +73,12 @@ _BEFORE = (
                   + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
     regex.compile(_NB + r"(?i:" + _CUES_BEFORE[1] + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
 )
+#: Verbs of living and moving before a town: "arrived at wrocław", "grew up in x", "university of x".
+_TOWN = regex.compile(
+    _NB + r"(?i:arrived" + _SP + r"(?:at|in)|flew" + _SP + r"to|flying" + _SP + r"to|grew" + _SP + r"up" + _SP
+    + r"in|moved" + _SP + r"(?:here" + _SP + r")?(?:from|to)|born" + _SP + r"in|(?:lives|lived|living)" + _SP
+    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to)[ \t]+(?P<name>" + _WORDS + r")"
+)
 #: Cues after a name: found first, then the name is read backwards from the cue.
 _AFTER_CUE = regex.compile(
     r"(?i:" + _SP + r"(?:lives|lived|resides|resided|was" + _SP + r"born|is" + _SP + r"from|comes" + _SP
@@ -128,9 +135,10 @@ def _recurrences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 class LowerCaseNameRecognizer(AduanaLocalRecognizer):
-    """PERSON: a lower-case word no dictionary knows, where a cue announces a person."""
+    """PERSON: a lower-case word no dictionary knows, where a cue announces a person (LOCATION: a town)."""
 
     ENTITY = "PERSON"
+    ALSO = ("LOCATION",)
     SCORE = 0.55
 
     def load(self) -> None:
@@ -159,12 +167,17 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
             if len(speakers) >= 2:
                 spans += [(m.start("name"), m.end("name")) for m in speakers]
         spans += _recurrences(text, spans)
+        found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]
+        for m in _TOWN.finditer(text):
+            span = _name_words(text, m.start("name"), m.end("name"), forwards=True)
+            if span:
+                found.append((*span, "LOCATION"))
         return [
             RecognizerResult(
-                self.ENTITY, start, end, self.SCORE,
+                entity, start, end, self.SCORE,
                 analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
                 recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
             )
-            for start, end in sorted(set(spans))
-        ] if self.ENTITY in entities else []
+            for start, end, entity in found if entity in entities
+        ]

@@ -11,9 +11,9 @@ import pytest
 from gateway.plugins.recognizers_en_lower_name import LowerCaseNameRecognizer
 
 
-def found(text: str, language: str = "en") -> list[str]:
+def found(text: str, language: str = "en", entity: str = "PERSON") -> list[str]:
     recognizer = LowerCaseNameRecognizer(supported_language=language)
-    return sorted({text[r.start:r.end] for r in recognizer.analyze(text, ["PERSON"], None)})
+    return sorted({text[r.start:r.end] for r in recognizer.analyze(text, [entity], None) if r.entity_type == entity})
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,19 @@ def test_no_lower_case_name_in_ordinary_words(text: str) -> None:
 def test_dialogue_rule_is_english_only() -> None:
     text = "asunto: pedido retrasado.\nnombre: pendiente de revisar."
     assert found(text, "es") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the princess arrived at wroclavik this morning", ["wroclavik"]),
+        ("while studying at the university of hellaby.", ["hellaby"]),
+        ("mr. hale flew to kastorvik on saturday", ["kastorvik"]),
+        ("the parcel arrived at the depot this morning", []),          # ordinary words
+        ("i grew up in poverty and moved to town", []),
+        ("i grew up in london", ["london"]),                              # a town written in lower case
+        ("the update arrived at 9 am", []),
+    ],
+)
+def test_lower_case_town_after_a_verb_of_moving(text: str, expected: list[str]) -> None:
+    assert found(text, entity="LOCATION") == expected
