@@ -14,7 +14,9 @@ taken for a name only when two things hold together:
   "name: required" stay visible.
 
 The same holds for a town after a verb of living or moving ("arrived at wrocław", "grew up in x",
-"university of x"), reported as LOCATION. Once found, the words of a name are found again wherever they recur in the same text. The words
+"university of x"), reported as LOCATION. Two cues need no word: a vocative closing a question
+("remember me, derek?") and a contact card's first line of two or three words, every one unknown
+("leigha mackay" above the rest of the card). Once found, the words of a name are found again wherever they recur in the same text. The words
 of a name are read outwards from the cue and stop at the first ordinary word, so
 "remove my kid layla from the will" hides "layla" only. A single-letter initial inside a name
 ("hrvatin j babić") is kept. Registered for both languages, as the address rules are: a
@@ -73,6 +75,10 @@ _BEFORE = (
                   + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
     regex.compile(_NB + r"(?i:" + _CUES_BEFORE[1] + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
 )
+#: A vocative closing a question or exclamation ("remember me, derek?").
+_VOCATIVE = regex.compile(r"(?<=,[ \t])\p{Ll}[\p{Ll}\p{M}'’\-]+(?=[ \t]*[!?])")
+#: A contact card's first line: two or three lower-case words, then more lines ("leigha mackay\n\n…").
+_CARD_HEAD = regex.compile(r"\A[ \t]*(\p{Ll}[\p{Ll}\p{M}'’\-]+(?:[ ]\p{Ll}[\p{Ll}\p{M}'’\-]+){1,2})[ \t]*\r?\n")
 #: Verbs of living and moving before a town: "arrived at wrocław", "grew up in x", "university of x".
 _TOWN = regex.compile(
     _NB + r"(?i:arrived" + _SP + r"(?:at|in)|flew" + _SP + r"to|flying" + _SP + r"to|grew" + _SP + r"up" + _SP
@@ -166,6 +172,11 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
                         if m.group("name") not in _NOT_SPEAKERS and not _ordinary(m.group("name"))]
             if len(speakers) >= 2:
                 spans += [(m.start("name"), m.end("name")) for m in speakers]
+        if "?" in text or "!" in text:
+            spans += [(m.start(), m.end()) for m in _VOCATIVE.finditer(text) if not _ordinary(m.group())]
+        head = _CARD_HEAD.match(text)
+        if head and not any(_ordinary(w) for w in head.group(1).split()):
+            spans.append(head.span(1))
         spans += _recurrences(text, spans)
         found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]
         for m in _TOWN.finditer(text):

@@ -33,6 +33,8 @@ def found(text: str, language: str = "en", entity: str = "PERSON") -> list[str]:
         ("arranged and sung by hiroto nakamiya in 1943", ["hiroto nakamiya"]),
         ("nasune oyokami lives at 12 elm road", ["nasune oyokami"]),                # a verb of residence
         ("bozka: what a day.\ncyntara: remember me?", ["bozka", "cyntara"]),        # a dialogue
+        ("so it is you. remember me, dervik? when i left", ["dervik"]),           # a vocative
+        ("leighara mackovy\n\nla sagnette\nswitzerland", ["leighara mackovy"]),     # a contact card's head
         ("sung by hiroto nakamiya; it may be that nakamiya knew", ["hiroto nakamiya", "nakamiya"]),  # recurs
     ],
 )
@@ -54,6 +56,10 @@ def test_lower_case_name_after_a_cue(text: str, expected: list[str]) -> None:
         "hi there, the app's login page is down",
         "written by the support team, directed by management",
         "my wife's car was serviced by acme motors",
+        "pls help\nmy order is late",                                           # "help" is a word
+        "order status\nshipped",
+        "is it done, right?",
+        "thanks, xbox!",
     ],
 )
 def test_no_lower_case_name_in_ordinary_words(text: str) -> None:
