@@ -16,8 +16,9 @@ taken for a name only when two things hold together:
 The same holds for a town after a verb of living or moving ("arrived at wrocław", "grew up in x",
 "university of x"), reported as LOCATION. Two cues need no word: a vocative closing a question
 ("remember me, derek?") and a contact card's first line of two or three words, every one unknown
-("leigha mackay" above the rest of the card). Once found, the words of a name are found again wherever they recur in the same text. The words
-of a name are read outwards from the cue and stop at the first ordinary word, so
+("leigha mackay" above the rest of the card). Once found, the words of a name are found again
+wherever they recur in the same text. The words of a name are read outwards from the cue and stop
+at the first ordinary word, so
 "remove my kid layla from the will" hides "layla" only. A single-letter initial inside a name
 ("hrvatin j babić") is kept. Registered for both languages, as the address rules are: a
 lower-cased English ticket often reads as Spanish to the language vote; the dialogue rule runs on

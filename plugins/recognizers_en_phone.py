@@ -7,8 +7,9 @@ number from another country (``(73) 4746-3459`` in Brazil), a number with an ext
 library does not know is lost. A customer writing a number does not care whether it is allocated:
 it is still their number. This recognizer keeps shapes that are phone numbers however they are
 grouped (``+CC`` and groups, a bracketed area code, North American 3-3-4) and, after a phone word
-("phone:", "call me on", "mobile") or before a line label ("… office", "… mobile", also glued on: "…-Office"), any run of
-digit groups with 6 to 15 digits. Order numbers, cards and IDs after their own labels are refused.
+("phone:", "call me on", "mobile") or before a line label ("… office", "… mobile"), any run of
+digit groups with 6 to 15 digits; :class:`GluedPhoneLabelRecognizer` takes a label glued on with a
+hyphen ("…-Office"). Order numbers, cards and IDs after their own labels are refused.
 """
 
 from __future__ import annotations

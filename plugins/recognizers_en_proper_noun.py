@@ -18,9 +18,10 @@ is this recognizer's whole rule, with what keeps it from hiding ordinary words:
 - it is not glued to a digit or a version ("Xbox 360" is left to the address rules' negatives).
 
 A capitalised word joined by "and" to such a name, the pair followed by a verb, is a name too,
-dictionary word or not ("Barber and Hayes were engineers"). Adjacent capitalised proper nouns join the span ("Marcel Dreher"), so a first name that is also a
-word ("Daisy", "Rose") is taken with the unknown surname next to it. The score is the policy's
-default floor (0.5): a pack that raises PERSON's ``min_score`` turns this guess off.
+dictionary word or not ("Barber and Hayes were engineers"). Adjacent capitalised proper nouns join
+the span ("Marcel Dreher"), so a first name that is also a word ("Daisy", "Rose") is taken with the
+unknown surname next to it. The score is the policy's default floor (0.5): a pack that raises
+PERSON's ``min_score`` turns this guess off.
 
 Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text has its own rules.
 """
