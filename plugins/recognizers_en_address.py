@@ -77,7 +77,9 @@ _TOWN_POSTCODE = (
     r"(?:(?<![\d\-])\d{3,6}(?:-\d{3,4})?|" + _UK_POSTCODE + r")"
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z)|" + _SP + r"+(?-i:\p{Ll}))"
 )
-_STATE = r"(?-i:[A-Z]{2,3})(?![\p{L}\d])"
+#: A state code, or the placeholder a spreadsheet or database export writes for an empty state field
+#: ("…, nan 62654", "Jõgeva 4 nan"): the address around it is no less an address.
+_STATE = r"(?-i:[A-Z]{2,3}|nan|NaN|NULL)(?![\p{L}\d])"
 #: Postcodes written in two groups: Poland ``80-170``, Sweden and Czechia ``252 62``, ``830 51``.
 _SPLIT_POSTCODE = r"(?<![\d\-])(?:\d{2}-\d{3}|\d{3}[ ]\d{2})(?![\d\-]|[ ]\d)"
 #: What may open each line of a quoted or pasted block: indentation and quoting marks ("> ", "}} ").
@@ -133,6 +135,10 @@ _CUE = (
     r"drop(?:s|ped)?(?:\s+\w+)?\s+off|taxi)(?:\s+\w+){0,3}?\s+to|meet(?:\s+(?:me|us))?|stop|off)"
     + _SP + r"*(?i:at|in|to)?)" + r"[ \t]*(?:\r?\n[ \t]*)?)"
 )
+#: One side of a corner written without "corner of" (see :mod:`recognizers_en_street`).
+CORNER_SIDE = _SIDE
+#: A street word alone (``Postbox``, ``Street``, ``Via``), for rules that read words one by one.
+STREET_WORD = _STREET_TYPE
 _CORNER = r"(?:(?i:the" + _SP + r"+)?(?i:corner" + _SP + r"+of)" + _SP + r"+)?"
 
 

@@ -8,16 +8,19 @@ library does not know is lost. A customer writing a number does not care whether
 it is still their number. This recognizer keeps shapes that are phone numbers however they are
 grouped (``+CC`` and groups, a bracketed area code, North American 3-3-4) and, after a phone word
 ("phone:", "call me on", "mobile") or before a line label ("… office", "… mobile"), any run of
-digit groups with 6 to 15 digits. Order numbers, cards and IDs after their own labels are refused.
+digit groups with 6 to 15 digits; :class:`GluedPhoneLabelRecognizer` takes a label glued on with a
+hyphen ("…-Office"). Order numbers, cards and IDs after their own labels are refused.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from presidio_analyzer import Pattern
+import regex
+from presidio_analyzer import AnalysisExplanation, Pattern, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from .recognizers_common import NOT_AFTER_ORDER_WORDS, AduanaPatternRecognizer
+from .recognizers_common import NOT_AFTER_ORDER_WORDS, AduanaLocalRecognizer, AduanaPatternRecognizer
 
 # Not after an order word, nor after "fax" (FAX_NUMBER, from the HIPAA recognizers).
 _START = (
@@ -39,7 +42,12 @@ _PHONE_WORDS = (
 _AFTER_PHONE_WORD = (
     r"(?<=(?<![\p{L}])" + _PHONE_WORDS + r"(?:\s+(?i:number|no\.?|#))?[ \t]*[:\-]?[ \t]*(?:\r?\n[ \t]*)?)"
 )
-_LINE_LABEL = r"(?=[ \t]+(?i:office|mobile|cell|home|work|landline|direct|phone|tel|fax)(?![\p{L}]))"
+_LABELS = r"(?i:office|mobile|cell|home|work|landline|direct|phone|tel|fax)(?![\p{L}])"
+_LINE_LABEL = r"(?=[ \t]+" + _LABELS + ")"
+#: A label glued on with a hyphen ("669 742 441-Office\\,+41 59 784 73 89-Fax"): the number may follow a
+#: comma that does not follow a digit (a list of numbers, not a thousands separator).
+_GLUED_START = r"(?=[\d(+])(?<![\w+(\-/.])(?<!\d,)(?<!\d[ .\-])" + NOT_AFTER_ORDER_WORDS
+_GLUED_LABEL = r"(?=-" + _LABELS + ")"
 #: The fax recognizer (HIPAA) stops at an extension: a fax number with one is taken here.
 _AFTER_FAX = r"(?<=(?<![\p{L}])(?i:fax|telefax)[ \t]*[:\-]?[ \t]*)"
 _EXT_REQUIRED = r"[ \t]?(?i:x|ext\.?|extension)[ \t]?\d{1,5}"
@@ -74,7 +82,41 @@ class PhoneShapeRecognizer(AduanaPatternRecognizer):
 
     def checksum(self, value: str) -> bool | None:
         """Keep 6 to 15 digits (ITU E.164), not counting an extension; no run of one digit."""
-        digits = [c for c in value.split("x")[0].split("X")[0].split("ext")[0] if c.isdigit()]
-        if not 6 <= len(digits) <= 15 or len(set(digits)) == 1:
-            return False
-        return None
+        return None if _phone_digits(value) else False
+
+
+def _phone_digits(value: str) -> bool:
+    """6 to 15 digits (ITU E.164), not counting an extension, and not one digit repeated."""
+    digits = [c for c in value.split("x")[0].split("X")[0].split("ext")[0] if c.isdigit()]
+    return 6 <= len(digits) <= 15 and len(set(digits)) > 1
+
+
+_GLUED_CUE = regex.compile(r"[\d)]-" + _LABELS)
+_GLUED = regex.compile(_GLUED_START + _GROUPS + _EXT + _GLUED_LABEL)
+
+
+class GluedPhoneLabelRecognizer(AduanaLocalRecognizer):
+    """PHONE_NUMBER: digit groups with a label glued on by a hyphen ("669 742 441-Office\\,+41 59 784 73 89-Fax").
+
+    Contact cards exported from address books write every number so, listed after a comma. A quick
+    scan for a digit and "-Office"/"-Fax"/… comes first: most text has none.
+    """
+
+    ENTITY = "PHONE_NUMBER"
+    SCORE = 0.6
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        """Return the numbers of ``text`` that carry a glued-on phone label."""
+        if self.ENTITY not in entities or not _GLUED_CUE.search(text):
+            return []
+        return [
+            RecognizerResult(
+                self.ENTITY, m.start(), m.end(), self.SCORE,
+                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
+                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+            )
+            for m in _GLUED.finditer(text) if _phone_digits(m.group())
+        ]

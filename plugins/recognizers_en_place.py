@@ -43,8 +43,10 @@ from gateway.inspect.lexicon import (
 from .recognizers_common import AduanaLocalRecognizer, per_language
 from .recognizers_en_address import LINE_PREFIX
 from .recognizers_en_address_block import AddressBlockRecognizer
+from .recognizers_en_lower_name import LowerCaseNameRecognizer
+from .recognizers_en_phone import GluedPhoneLabelRecognizer
 from .recognizers_en_proper_noun import UnknownProperNounRecognizer
-from .recognizers_en_street import StreetWithoutStreetWordRecognizer
+from .recognizers_en_street import CornerWithoutCornerWordRecognizer, StreetWithoutStreetWordRecognizer
 
 _WORDS = regex.compile(r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*")
 #: Lower-case words inside a town's name ("Olešnice na Moravě", "Feira de Santana").
@@ -177,6 +179,9 @@ def _cased_like_a_place(parts: list[str]) -> bool:
 
 @hookimpl(trylast=True)
 def aduana_register_recognizers() -> list[EntityRecognizer]:
-    """Register the gazetteer and unknown-proper-noun recognizers for English, address blocks for all."""
+    """Register the gazetteer and unknown-proper-noun recognizers for English; address blocks, streets without
+    a street word, corners without a corner word, lower-case names and phones with a glued-on label for both
+    languages."""
     return [TownGazetteerRecognizer(supported_language="en"), UnknownProperNounRecognizer(supported_language="en"),
-            *per_language((AddressBlockRecognizer, StreetWithoutStreetWordRecognizer))]
+            *per_language((AddressBlockRecognizer, StreetWithoutStreetWordRecognizer, CornerWithoutCornerWordRecognizer,
+                           LowerCaseNameRecognizer, GluedPhoneLabelRecognizer))]

@@ -17,9 +17,11 @@ is this recognizer's whole rule, with what keeps it from hiding ordinary words:
   and services support tickets name all the time);
 - it is not glued to a digit or a version ("Xbox 360" is left to the address rules' negatives).
 
-Adjacent capitalised proper nouns join the span ("Marcel Dreher"), so a first name that is also a
-word ("Daisy", "Rose") is taken with the unknown surname next to it. The score is the policy's
-default floor (0.5): a pack that raises PERSON's ``min_score`` turns this guess off.
+A capitalised word joined by "and" to such a name, the pair followed by a verb, is a name too,
+dictionary word or not ("Barber and Hayes were engineers"). Adjacent capitalised proper nouns join
+the span ("Marcel Dreher"), so a first name that is also a word ("Daisy", "Rose") is taken with the
+unknown surname next to it. The score is the policy's default floor (0.5): a pack that raises
+PERSON's ``min_score`` turns this guess off.
 
 Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text has its own rules.
 """
@@ -103,6 +105,8 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
                 start, end = tok.i, tok.i + 1
             elif _unknown_proper_noun(tok):
                 start, end = _extend(doc, tok.i)
+            elif _coordinated_name(doc, tok.i):
+                start, end = tok.i, tok.i + 1
             else:
                 continue
             entity = "LOCATION" if tok.ent_type_ in _PLACE_ENTITIES else self.ENTITY
@@ -123,9 +127,15 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
 
 
 def _foreign_script(word: str) -> bool:
-    """A word in another script than Latin ("ΠΑΦΟΣ", "Κασνέτη"): in English text, a name or a place."""
+    """A word in another script than Latin ("ΠΑΦΟΣ", "Κασνέτη"): in English text, a name or a place.
+
+    Detection reads the text after look-alike letters were folded to Latin ("ΠΑΦΟΣ" arrives as
+    "ΠAΦOΣ"), so one letter of another script among letters is enough.
+    """
+    if len(word) < 3 or any(c.isdigit() for c in word):
+        return False
     letters = [c for c in word if c.isalpha()]
-    return len(letters) >= 3 and all(ord(c) > 0x24F and not unicodedata.name(c, "").startswith("LATIN")
+    return len(letters) >= 3 and any(ord(c) > 0x24F and not unicodedata.name(c, "").startswith("LATIN")
                                      for c in letters)
 
 
@@ -161,6 +171,31 @@ def _unknown_proper_noun(tok: Any) -> bool:
         return False
     # A form label ending its line ("Website:", "Personal Info:") is not a name.
     return not (tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":" and _line_end(doc[tok.i + 1]))
+
+
+def _named(tok: Any) -> bool:
+    """A name beyond doubt: an unknown proper noun, or a PERSON of spaCy's that is not a common word."""
+    return _unknown_proper_noun(tok) or (tok.ent_type_ == "PERSON" and _cased_like_a_name(tok.text)
+                                         and not is_common_not_proper(tok.text))
+
+
+def _coordinated_name(doc: Any, i: int) -> bool:
+    """A capitalised word joined by "and" to a name, the two the subject of a verb ("Caird and Jones were").
+
+    The other word is a name (spaCy's PERSON or an unknown proper noun); this one may be a dictionary
+    word ("Barber", "Mason"), even at a sentence start, because a verb after the pair makes both
+    people. Not a stop word, a brand, a country, a title or a form label.
+    """
+    tok = doc[i]
+    if not _cased_like_a_name(tok.text) or tok.is_stop or tok.pos_ not in _NAME_POS \
+            or tok.text.lower() in BRANDS or tok.text.lower() in MODERN_WORDS or town_key(tok.text) in countries():
+        return False
+    n = len(doc)
+    if i + 3 < n and doc[i + 1].lower_ in ("and", "&") and _named(doc[i + 2]) \
+            and doc[i + 3].pos_ in ("VERB", "AUX"):
+        return True
+    return (i >= 2 and i + 1 < n and doc[i - 1].lower_ in ("and", "&") and _named(doc[i - 2])
+            and doc[i + 1].pos_ in ("VERB", "AUX"))
 
 
 def _line_end(tok: Any) -> bool:

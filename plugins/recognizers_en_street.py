@@ -19,11 +19,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from presidio_analyzer import Pattern
+import regex
+from presidio_analyzer import AnalysisExplanation, Pattern, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.inspect.lexicon import is_dictionary_word
 
-from .recognizers_common import UPPER, AduanaPatternRecognizer
+from .recognizers_common import UPPER, AduanaLocalRecognizer, AduanaPatternRecognizer
+from .recognizers_en_address import CORNER_SIDE, LINE_PREFIX, STREET_WORD
 from .recognizers_en_proper_noun import BRANDS
 
 _SP = r"[ \t]"
@@ -64,3 +67,55 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         last = words[-1].strip(".")
         return bool(last.lower() in BRANDS or is_dictionary_word(last) or is_dictionary_word(last.rstrip("s"))
                     or (not any(c.isupper() for c in last[:1]) and len(words) == 1))
+
+
+_AND = regex.compile(r"[ \t]+(?:and|&)[ \t]+")
+#: The left side of a corner, ending right before "and", opening a line or after "is/in/at/to" or a colon.
+_LEFT = regex.compile(
+    r"(?:(?<=(?:\A|\n)" + LINE_PREFIX + r")|(?<=(?<![\p{L}])(?i:is|in|at|to)[ \t]+)|(?<=:[ \t]+))"
+    + CORNER_SIDE + r"\Z"
+)
+#: The right side, ending the line or the sentence; a year there makes it a title ("Terms and Conditions 2024").
+_RIGHT = regex.compile(CORNER_SIDE + r"(?=[ \t]*[.?!]?[ \t]*(?:\r?\n|\Z))")
+_YEAR_END = regex.compile(r"(?<!\d)(?:19|20)\d\d\Z")
+_STREET_WORD_ALONE = regex.compile(STREET_WORD)
+_LETTERS = regex.compile(r"[\p{L}\p{M}'’\-]{3,}")
+
+
+class CornerWithoutCornerWordRecognizer(AduanaLocalRecognizer):
+    """LOCATION: two streets joined by "and" without "the corner of" ("Orvane and Postbox 297").
+
+    Alone on a line of an address block, or ending a sentence after "is", "in", "at", "to" or a
+    colon. Read from each "and" outwards, so most text costs one scan for " and ". The pair needs a
+    digit, and a street word or a word the dictionary does not know: "Section 3 and Section 4",
+    "Model 3 and Model 5" are not streets.
+    """
+
+    ENTITY = "LOCATION"
+    SCORE = 0.6
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        """Return the corners of ``text``."""
+        if self.ENTITY not in entities or ("and" not in text and "&" not in text):
+            return []
+        results = []
+        for joint in _AND.finditer(text):
+            right = _RIGHT.match(text, joint.end())
+            left = _LEFT.search(text, max(0, joint.start() - 80), joint.start()) if right else None
+            if left is None or right is None:
+                continue
+            value = text[left.start():right.end()]
+            if not any(c.isdigit() for c in value) or _YEAR_END.search(value.rstrip()):
+                continue
+            words = [w for w in _LETTERS.findall(value) if w.lower() != "and"]
+            if not any(_STREET_WORD_ALONE.fullmatch(w) or not is_dictionary_word(w) for w in words):
+                continue
+            results.append(RecognizerResult(
+                self.ENTITY, left.start(), right.end(), self.SCORE,
+                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
+                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+            ))
+        return results

@@ -9,7 +9,11 @@ was hidden survives. Normalization:
 - compatibility forms are folded with NFKC (full-width ``４１１１`` → ``4111``, ligatures, superscripts);
 - common Cyrillic and Greek look-alikes of Latin letters are folded to Latin (``аnа@еxample.com``);
 - a line break between two digits becomes a space where it falls between groups of four (a card number
-  wrapped over two lines), and disappears where it splits a group (``4111 11\n11``, ``41111111\n1111…``).
+  wrapped over two lines), and disappears where it splits a group (``4111 11\n11``, ``41111111\n1111…``),
+  but only where the digits can be one wrapped card: at least 7 digits (single spaces between groups
+  allowed) before the break, or one group of four before it and only groups of four after it
+  (``4111\n1111 1111 1111``). A postcode ending a line (``Leeds 12345``) stays apart from a phone
+  number or house number starting the next, so neither is glued into a run of digits nobody recognizes.
 
 Every normalized character remembers the span of original characters it came from.
 """
@@ -125,13 +129,44 @@ def _normalize_slow(text: str) -> Normalized:
             j = i
             while j < n and text[j] in "\r\n \t" + "".join(_INVISIBLE):
                 j += 1
-            if j < n and _fold(text[j])[:1].isdigit():
+            if j < n and _fold(text[j])[:1].isdigit() and _wrapped_card(out, text, j):
                 emit(_break_replacement(out), i, j)
                 i = j
                 continue
         emit(_fold(ch), i, i + 1)
         i += 1
     return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+_GROUPS = re.compile(r"\d+(?: \d+)*")
+
+
+def _wrapped_card(out: list[str], text: str, j: int) -> bool:
+    """Whether a line break between ``out`` (folded so far) and ``text[j:]`` can split one card number.
+
+    Before the break: at least 7 digits in groups separated by single spaces, or a single group of
+    four followed, after the break, by two or more groups of four (the last may be cut by the window).
+    """
+    before = [0]
+    for k in range(len(out) - 1, -1, -1):
+        ch = out[k]
+        if ch.isdigit():
+            before[-1] += 1
+        elif ch == " " and before[-1] and k > 0 and out[k - 1].isdigit():
+            before.append(0)
+        else:
+            break
+    if sum(before) >= 7:
+        return True
+    if before != [4]:
+        return False
+    window = _fold(text[j:j + 24])
+    ahead = _GROUPS.match(window)
+    if ahead is None:
+        return False
+    groups = ahead.group(0).split(" ")
+    complete = groups if ahead.end() < len(window) else groups[:-1]
+    return len(groups) >= 2 and all(len(g) == 4 for g in complete)
 
 
 def _break_replacement(out: list[str]) -> str:

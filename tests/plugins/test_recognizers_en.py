@@ -14,7 +14,7 @@ from gateway.inspect.analyzer import NamePropagator, looks_like_full_name
 from gateway.inspect.findings import Finding
 from gateway.plugins.recognizers_en_address import StreetAddressRecognizer, TownInProseRecognizer
 from gateway.plugins.recognizers_en_person import DialogueSpeakerRecognizer, EnglishPersonContextRecognizer
-from gateway.plugins.recognizers_en_phone import PhoneShapeRecognizer
+from gateway.plugins.recognizers_en_phone import GluedPhoneLabelRecognizer, PhoneShapeRecognizer
 from gateway.plugins.recognizers_hipaa_dates import DateOfBirthRecognizer
 from gateway.plugins.recognizers_pci import CardNumberRecognizer
 
@@ -54,6 +54,10 @@ ADDRESSES = [
     ("Return it to Tom Berglunds vei 12 for me.", "Tom Berglunds vei 12"),
     ("Please send the card to 61 Kingfisher Close, Apt. 9, Bramley, United Kingdom 40441 in case.",
      "61 Kingfisher Close, Apt. 9, Bramley, United Kingdom 40441"),
+    # an export's placeholder for an empty state field is part of the address
+    ("The letter arrived at 12 Harbour Road Jõgeva nan last night.", "12 Harbour Road Jõgeva nan"),
+    ("Please return to 5 Elm St. Springfield nan in case of an issue.", "5 Elm St. Springfield nan"),
+    ("Ship to 84 Lindenweg, Hoorn, NULL 1624", "84 Lindenweg, Hoorn, NULL 1624"),
 ]  # fmt: skip
 
 
@@ -70,6 +74,15 @@ NOT_ADDRESSES = [
     "Acme Widgets Ltd charged me 129.99 twice.",
     "The meeting is at 10 and lasts 45 minutes.",
     "Ticket 55512 was closed by the Support Team.",
+    "The price column shows nan for 12 rows and NULL for 3 rows.",
+    "Export 2024 Report nan values in 15 Sales Columns",
+    "Terms and Conditions 2024",
+    "Please read the Terms and Conditions 2024.",
+    "Section 3 and Section 4 apply to this order.",
+    "We compared Model 3 and Model 5 in the review.",
+    "See the details in Section 3 and Section 4.",
+    "It is available in Model 3 and Model 5.",
+    "Price is: Gold 3 and Silver 5",
 ]
 
 
@@ -232,6 +245,23 @@ def test_phone_shapes(text: str, expected: list[str]) -> None:
 )
 def test_no_phone_shape_in_other_numbers(text: str) -> None:
     assert found(PhoneShapeRecognizer(), text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spain 35272\n669 742 441-Office\\,+41 59 784 73 89-Fax", ["+41 59 784 73 89", "669 742 441"]),
+        ("Hungary 29989\n(60) 245-071-Office\\,(07700)442643-Fax", ["(07700)442643", "(60) 245-071"]),
+        ("Denmark 88002\n26-91-74-40-Office,5720001487-Fax", ["26-91-74-40", "5720001487"]),
+        ("Windows 10-Home and Office 2019-Home editions", []),       # versions before an edition word
+        ("Order 1234567-Home was delivered.", []),
+        ("Total 1,250,000-Office budget", []),                       # thousands, not a list of numbers
+        ("Room 12-Office B", []),
+        ("Call 555-555-Office", []),                                 # one digit repeated
+    ],
+)
+def test_phone_with_a_glued_label(text: str, expected: list[str]) -> None:
+    assert found(GluedPhoneLabelRecognizer(), text) == expected
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,10 @@ def found(recognizer: UnknownProperNounRecognizer, nlp: Any, text: str) -> list[
         ("Forward it to Mrs. Ingrid Kvalstad.", ["Mrs. Ingrid Kvalstad"]),
         ("The Lorrimer version was recorded in one take.", ["Lorrimer"]),
         ("ΧΟΡΤΙΑΤΗΣ bridge is closed again.", ["ΧΟΡΤΙΑΤΗΣ"]),  # another script
+        ("ΠAΦOΣ bridge is closed again.", ["ΠAΦOΣ"]),  # the same after look-alikes were folded to Latin
+        # a dictionary word joined by "and" to a name, the pair the subject of a verb
+        ("Is it good? Thatcher and Brannstad were engineers.", ["Brannstad", "Thatcher"]),
+        ("They said Brannstad and Mason have left.", ["Brannstad", "Mason"]),
     ],
 )
 def test_unknown_proper_nouns_are_names(
@@ -61,6 +65,12 @@ def test_unknown_proper_nouns_are_names(
         "We shipped it to Portugal and Norway last Friday.",  # countries and days are not names
         "The Dutch and German versions are fine.",  # nationalities
         "Please reset my password, the SKU is ABC-123.",  # codes in capitals
+        "Windows and Office are both updated.",  # brands and words joined by "and"
+        "Sales and Marketing were merged into Support.",
+        "Netflix and Chill was the campaign.",
+        "The Baker and Brewer teams were merged.",  # no name in the pair
+        "Tested on Ubuntu and Debian were fine.",
+        "Capitalized words like Wisdom and Discipline are virtues.",  # two common words
     ],
 )
 def test_no_name_in_words_brands_and_labels(recognizer: UnknownProperNounRecognizer, nlp: Any, text: str) -> None:

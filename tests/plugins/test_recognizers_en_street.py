@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.plugins.recognizers_en_address import StreetAddressRecognizer, TownInProseRecognizer
-from gateway.plugins.recognizers_en_street import StreetWithoutStreetWordRecognizer
+from gateway.plugins.recognizers_en_street import CornerWithoutCornerWordRecognizer, StreetWithoutStreetWordRecognizer
 
 
 def found(text: str) -> list[str]:
@@ -69,3 +69,40 @@ def test_house_number_ending_in_a_dot() -> None:
     text = "We'll meet at Example Ltd., 409 Nánási út 66., Pusztavám"
     results = StreetAddressRecognizer(supported_language="en").analyze(text, ["LOCATION"], None)
     assert [text[r.start:r.end] for r in results] == ["409 Nánási út 66., Pusztavám"]
+
+
+def corners(text: str) -> list[str]:
+    recognizer = CornerWithoutCornerWordRecognizer(supported_language="en")
+    return [text[r.start:r.end] for r in recognizer.analyze(text, ["LOCATION"], None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ACME LTD\n\nOrvane and Postbox 297", ["Orvane and Postbox 297"]),
+        ("Jan Kos\nAcme Brothers Limited\nMarlow and Teichweg 159\nMobile: 071 981 42 47",
+         ["Marlow and Teichweg 159"]),
+        ("Bot: Where should we send it? User: Orvane and Aqqusinerbakken 111", ["Orvane and Aqqusinerbakken 111"]),
+        ("Do they serve vegan food? It's in Kestrel and Lindenallee 188", ["Kestrel and Lindenallee 188"]),
+        ("The address of Acme Inc. is Brisa and Kongevejen 12.", ["Brisa and Kongevejen 12"]),
+    ],
+)
+def test_corner_without_corner_word(text: str, expected: list[str]) -> None:
+    assert corners(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Terms and Conditions 2024",
+        "Please read the Terms and Conditions 2024.",
+        "See the details in Section 3 and Section 4.",
+        "It is available in Model 3 and Model 5.",
+        "Price is: Gold 3 and Silver 5",
+        "We compared Model 3 and Model 5 in the review.",       # does not end the sentence
+        "Salt and Pepper",                                      # no number
+        "My phones are: iPhone 12 and Galaxy S21",
+    ],
+)
+def test_no_corner_in_titles_products_and_sections(text: str) -> None:
+    assert corners(text) == []

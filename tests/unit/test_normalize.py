@@ -22,10 +22,31 @@ from gateway.inspect.normalize import normalize
         ("DNI 1234\u00ad5678Z", "DNI 12345678Z"),                               # soft hyphen
         ("Hola José, ¿qué tal?", "Hola José, ¿qué tal?"),                       # ordinary Spanish untouched
         ("line one\nline two", "line one\nline two"),                           # ordinary line breaks kept
+        ("card 4111 1111 11\r\n11 1111", "card 4111 1111 1111 1111"),          # a group split
+        ("card 41111111\n11111111", "card 4111111111111111"),
+        ("card ４１１１\n1111 1111 1111.", "card 4111 1111 1111 1111."),        # one group, then the rest
     ],
 )
 def test_hidden_values_become_visible(hidden: str, visible: str) -> None:
     assert normalize(hidden).text == visible
+
+
+# A line break after a digit is kept where the digits cannot be one wrapped card: a postcode ending a
+# line stays apart from the phone number, house number or order number on the next.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Leeds 12345\n99-99-99-99 Office",                # postcode, then a phone
+        "Leeds LS1 2000\n0412 345 678 mobile",            # 4-digit postcode, then a grouped phone
+        "Springfield 62704\n555 0199",
+        "Apt. 12\n221 Baker Street",                      # unit, then a house number
+        "Order 123456\n7 items",                          # 6 digits is not a wrapped card
+        "Tarjeta 4111\n1111",                             # one group, one group: too short for a card
+        "Total 4500\n12 months",
+    ],
+)
+def test_short_digit_runs_are_not_joined_across_lines(text: str) -> None:
+    assert normalize(text).text == text
 
 
 def test_offsets_map_back_to_the_original() -> None:
@@ -84,4 +105,4 @@ def test_fast_path_gives_the_character_pass_output(text: str) -> None:
 
 def test_fast_path_is_taken_for_plain_spanish() -> None:
     assert normalize("Hola José, ¿qué tal? Pagué 20 €.\nGracias").identity
-    assert not normalize("Tarjeta 4111\n1111").identity
+    assert not normalize("Tarjeta 4111 1111\n1111 1111").identity

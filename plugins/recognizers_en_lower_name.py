@@ -1,0 +1,195 @@
+"""PERSON in lower-cased English text: names the words around them announce, and no dictionary knows.
+
+Lower-cased text ("hi beaufort, said mikayla to nicholas") loses the capital that marks a name, so
+:mod:`recognizers_en_person` and :mod:`recognizers_en_proper_noun` see nothing. A lower-case word is
+taken for a name only when two things hold together:
+
+- a cue around it that announces a person: reported speech ("said x to y"), a title ("mr. x"), a
+  relative ("my kid x"), a possessive before a person's things ("x's address"), a greeting opening
+  the message ("hi x,"), a name label ("name: x y", "last name? x"), a credit or a role ("sung by x",
+  "tennis player x y", "add x as"), a verb of residence after it ("x y lives at"), or the speaker
+  labels of a written dialogue (two lines or more of ``x: sentence``);
+- the word is not an English word: not in the dictionary (Webster's list), not a stop word, not one
+  of the brands and modern words the proper-noun rule knows. "said hello to", "my kid brother",
+  "name: required" stay visible.
+
+The same holds for a town after a verb of living or moving ("arrived at wrocław", "grew up in x",
+"university of x"), reported as LOCATION. Two cues need no word: a vocative closing a question
+("remember me, derek?") and a contact card's first line of two or three words, every one unknown
+("leigha mackay" above the rest of the card). Once found, the words of a name are found again
+wherever they recur in the same text. The words of a name are read outwards from the cue and stop
+at the first ordinary word, so
+"remove my kid layla from the will" hides "layla" only. A single-letter initial inside a name
+("hrvatin j babić") is kept. Registered for both languages, as the address rules are: a
+lower-cased English ticket often reads as Spanish to the language vote; the dialogue rule runs on
+English text only (a Spanish form label is not an English word either).
+"""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import AnalysisExplanation, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from gateway.inspect.lexicon import is_dictionary_word
+
+from .recognizers_common import AduanaLocalRecognizer
+from .recognizers_en_person import _NOT_SPEAKERS
+from .recognizers_en_proper_noun import BRANDS, MODERN_WORDS, _known_word
+
+_SP = r"[ \t]+"
+_NB = r"(?<![\p{L}\p{M}\d'’\-])"
+#: One to three lower-case words (a one-letter initial may sit between two), as a candidate name.
+_WORDS = r"\p{Ll}[\p{Ll}\p{M}'’\-]*(?:[ \t]+\p{Ll}[\p{Ll}\p{M}'’\-]*){0,3}"
+#: A person's relatives and things: "my kid x", "x's address".
+_RELATIVES = (
+    r"kid|kids|son|daughter|wife|husband|child|brother|sister|mother|father|mom|mum|dad|partner|"
+    r"friend|boyfriend|girlfriend|baby|nephew|niece|cousin|grandson|granddaughter|fiancée?|spouse"
+)
+_THINGS = (
+    _RELATIVES + r"|address|phone|number|e-?mail|account|card|birthday|family|house|home|flat|"
+    r"apartment|car|doctor|lawyer|passport|licen[cs]e|signature|parents?|song|novel|book|album|band|music"
+)
+_ROLES = (
+    r"player|singer|actor|actress|author|writer|artist|teacher|patient|client|customer|colleague|"
+    r"employee|manager|doctor|nurse|lawyer|agent|driver|neighbou?r|tenant|landlord|student|coach"
+)
+_SPEECH = r"(?:said|says|shouted|yelled|asked|replied|told|whispered|cried|answered|screamed)"
+#: Cues before a name (any case): the name is read forwards from the cue.
+_CUES_BEFORE = (
+    _SPEECH + r"(?:" + _SP + r"(?:to|at))?",
+    _SPEECH + _SP + r"\p{L}+" + _SP + r"(?:to|at)",                  # "said mikayla to nicholas"
+    r"(?:mr|mrs|ms|mx|dr|miss|prof)\.?",
+    r"(?:my|our|his|her|their|your)" + _SP + r"(?:" + _RELATIVES + r")",
+    r"(?<=\A[ \t]*)(?:hi|hello|hey|dear)",
+    r"(?<=(?:\A|\n)[ \t]*)(?:full" + _SP + r")?name[ \t]*:",
+    r"(?:last|first|full|middle|maiden|sur|given|family)[ \t]?name[ \t]*(?:\?|:|is|was)",
+    r"my" + _SP + r"name" + _SP + r"is|(?:call|calls|called)" + _SP + r"me",
+    r"(?:sung|written|directed|composed|performed|produced|painted|narrated|arranged)" + _SP + r"by",
+    r"(?:" + _ROLES + r")",
+    r"(?:add|added|adding)",
+)
+# One scan for every cue but "said x to y" (its second name would be inside the first's match).
+_BEFORE = (
+    regex.compile(_NB + r"(?i:" + "|".join(c for i, c in enumerate(_CUES_BEFORE) if i != 1)
+                  + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
+    regex.compile(_NB + r"(?i:" + _CUES_BEFORE[1] + r")(?![\p{L}\p{M}])[ \t]*(?P<name>" + _WORDS + r")"),
+)
+#: A vocative closing a question or exclamation ("remember me, derek?").
+_VOCATIVE = regex.compile(r"(?<=,[ \t])\p{Ll}[\p{Ll}\p{M}'’\-]+(?=[ \t]*[!?])")
+#: A contact card's first line: two or three lower-case words, then more lines ("leigha mackay\n\n…").
+_CARD_HEAD = regex.compile(r"\A[ \t]*(\p{Ll}[\p{Ll}\p{M}'’\-]+(?:[ ]\p{Ll}[\p{Ll}\p{M}'’\-]+){1,2})[ \t]*\r?\n")
+#: Verbs of living and moving before a town: "arrived at wrocław", "grew up in x", "university of x".
+_TOWN = regex.compile(
+    _NB + r"(?i:arrived" + _SP + r"(?:at|in)|flew" + _SP + r"to|flying" + _SP + r"to|grew" + _SP + r"up" + _SP
+    + r"in|moved" + _SP + r"(?:here" + _SP + r")?(?:from|to)|born" + _SP + r"in|(?:lives|lived|living)" + _SP
+    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to)[ \t]+(?P<name>" + _WORDS + r")"
+)
+#: Cues after a name: found first, then the name is read backwards from the cue.
+_AFTER_CUE = regex.compile(
+    r"(?i:" + _SP + r"(?:lives|lived|resides|resided|was" + _SP + r"born|is" + _SP + r"from|comes" + _SP
+    + r"from|grew" + _SP + r"up|moved" + _SP + r"to|had" + _SP + r"given|gave)|['’]s" + _SP + r"(?:" + _THINGS
+    + r"))(?![\p{L}])"
+)
+_BEFORE_CUE = regex.compile(_NB + r"(?:" + _WORDS + r")\Z")
+_SPEAKER = regex.compile(r"(?m)^[ \t]*(?P<name>\p{Ll}[\p{Ll}\p{M}'’\-]{1,30}):[ \t]+\p{L}[^\n]*\p{L}")
+
+
+def _ordinary(word: str) -> bool:
+    """Whether ``word`` is an English word, a stop word, a brand or a modern word: not a name."""
+    low = word.lower().strip(".,;:!?\"”'’-")
+    low = regex.sub(r"['’](?:s|re|ll|ve|d|m|t)\Z", "", low)
+    return (
+        len(low) < 2 or any(c.isupper() or c.isdigit() for c in word) or _known(low)
+        or ("-" in low and all(_known(p) for p in low.split("-") if p))
+    )
+
+
+def _known(low: str) -> bool:
+    return low in STOP_WORDS or low in BRANDS or low in MODERN_WORDS or _known_word(low, low)
+
+
+def _name_words(text: str, start: int, end: int, forwards: bool) -> tuple[int, int] | None:
+    """The span of the name in ``text[start:end]``, read from the cue's side; None when there is none."""
+    words = [(m.start() + start, m.end() + start) for m in regex.finditer(r"\S+", text[start:end])]
+    if not forwards:
+        words.reverse()
+    kept: list[tuple[int, int]] = []
+    for i, (s, e) in enumerate(words):
+        word = text[s:e]
+        initial = len(word.rstrip(".")) == 1 and kept and i + 1 < len(words)
+        if initial or not _ordinary(word):
+            kept.append((s, e))
+        else:
+            break
+    while kept and len(text[kept[-1][0]:kept[-1][1]].rstrip(".")) == 1:
+        kept.pop()
+    if not kept:
+        return None
+    return min(s for s, _ in kept), max(e for _, e in kept)
+
+
+def _recurrences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where the words of the names found recur in ``text`` ("sung by hiroto nakamiya … that nakamiya was")."""
+    words = {w for s, e in spans for w in text[s:e].split() if len(w.rstrip(".")) > 2}
+    if not words:
+        return []
+    alternatives = "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+    return [(m.start(), m.end()) for m in regex.finditer(
+        r"(?<![\p{L}\p{M}\d'’\-])(?:" + alternatives + r")(?![\p{L}\p{M}\d\-])", text)
+        if not any(s <= m.start() and m.end() <= e for s, e in spans)]
+
+
+class LowerCaseNameRecognizer(AduanaLocalRecognizer):
+    """PERSON: a lower-case word no dictionary knows, where a cue announces a person (LOCATION: a town)."""
+
+    ENTITY = "PERSON"
+    ALSO = ("LOCATION",)
+    SCORE = 0.55
+
+    def load(self) -> None:
+        """Read the dictionary once per process."""
+        is_dictionary_word("word")
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        """Return the lower-case names of ``text`` that a cue announces."""
+        spans: list[tuple[int, int]] = []
+        for pattern in _BEFORE:
+            for m in pattern.finditer(text):
+                span = _name_words(text, m.start("name"), m.end("name"), forwards=True)
+                if span:
+                    spans.append(span)
+        for cue in _AFTER_CUE.finditer(text):
+            m = _BEFORE_CUE.search(text, max(0, cue.start() - 80), cue.start())
+            if m:
+                span = _name_words(text, m.start(), m.end(), forwards=False)
+                if span:
+                    spans.append(span)
+        if ":" in text and self.supported_language == "en":  # Spanish form labels are not English words
+            speakers = [m for m in _SPEAKER.finditer(text)
+                        if m.group("name") not in _NOT_SPEAKERS and not _ordinary(m.group("name"))]
+            if len(speakers) >= 2:
+                spans += [(m.start("name"), m.end("name")) for m in speakers]
+        if "?" in text or "!" in text:
+            spans += [(m.start(), m.end()) for m in _VOCATIVE.finditer(text) if not _ordinary(m.group())]
+        head = _CARD_HEAD.match(text)
+        if head and not any(_ordinary(w) for w in head.group(1).split()):
+            spans.append(head.span(1))
+        spans += _recurrences(text, spans)
+        found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]
+        for m in _TOWN.finditer(text):
+            span = _name_words(text, m.start("name"), m.end("name"), forwards=True)
+            if span:
+                found.append((*span, "LOCATION"))
+        return [
+            RecognizerResult(
+                entity, start, end, self.SCORE,
+                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
+                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+            )
+            for start, end, entity in found if entity in entities
+        ]
