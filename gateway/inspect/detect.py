@@ -1,14 +1,12 @@
-"""Detection off the event loop: a pool of worker processes, each holding one loaded analyzer.
+"""Detection inside a worker process: each worker holds one loaded analyzer and runs calls on it.
 
 Presidio and spaCy are synchronous and CPU-bound; running them on the event loop would stall every
 other request (health checks included). Each worker loads the plugins' recognizers and the spaCy model
-once at start. A call that exceeds its time budget fails closed and the pool is replaced, so a hung
-worker cannot keep a slot. The replacement is warmed (spaCy loaded) before it takes calls: a call
-that arrives meanwhile waits for the warm-up outside its time budget, because a cold worker would
-overrun the budget, get replaced in turn, and the service would never come back.
+once at start. The gateway's side of the pool (time budget, queueing, batching, replacing a hung
+worker, warming the replacement before it takes calls) is :mod:`gateway.inspect.pool`.
 
-Inside a worker, one call carries every text of one message. spaCy is most of the cost (measured in
-``docs/performance.md``), so the worker:
+One call carries every text of one message, or of several queued messages (:func:`run_batch`). spaCy
+is most of the cost (measured in ``docs/performance.md``), so the worker:
 
 1. runs only the spaCy components some recognizer reads: the dependency parser never (Presidio reads
    tokens, lemmas and entities; no recognizer reads dependencies, sentences or noun chunks), the
@@ -29,17 +27,12 @@ accuracy and performance corpora, see ``docs/performance.md``).
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from gateway.errors import InspectionBusy, InspectionError, InspectionTimeout, PluginError
-from gateway.inspect.analyzer import Analyzer, DetectRequest, RecognizerFailure
+from gateway.inspect.analyzer import Analyzer, DetectRequest
 from gateway.inspect.findings import Finding
 from gateway.inspect.precheck import install_prechecks
 
@@ -162,7 +155,7 @@ def load_worker_analyzer(plugin_modules: Sequence[str] = ()) -> tuple[Analyzer, 
     return analyzer, prefetch
 
 
-def _init_worker(plugin_modules: tuple[str, ...]) -> None:
+def init_worker(plugin_modules: tuple[str, ...]) -> None:
     global _WORKER_ANALYZER, _WORKER_PREFETCH
     # A worker must not inherit the parent's signal handling for Ctrl-C: the parent shuts it down.
     import signal
@@ -316,138 +309,36 @@ def _analyze_staged(analyzer: Analyzer, prefetch: Prefetch, chunk: Sequence[Dete
     return out
 
 
-def _run(requests: Sequence[DetectRequest]) -> list[list[Finding]]:
+def run_batch(messages: Sequence[Sequence[DetectRequest]]) -> list[list[list[Finding]] | BaseException]:
+    """One worker call: the findings of each message, or the exception its analysis raised.
+
+    The messages are analyzed together (one spaCy batch, each distinct text once), which is what makes a
+    batch cheaper than its messages one by one. If that raises, each message is analyzed on its own, so
+    the error is returned for the message whose text caused it and the others still get their findings.
+    """
     if _WORKER_ANALYZER is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("analyzer not loaded in this worker")
-    return analyze_message(_WORKER_ANALYZER, _WORKER_PREFETCH, requests)
-
-
-_WARM_UP = (DetectRequest("warm up", "en", ("PERSON",), {"PERSON": 0.5}),)
-
-
-def _ping() -> int:
-    return os.getpid()
-
-
-class _Collateral(Exception):
-    """A call lost because another call's timeout replaced the pool it was running in."""
-
-
-class Detector:
-    """Runs :class:`Analyzer` in ``workers`` processes with a per-call time budget.
-
-    At most ``workers`` calls are in the pool at once; the others wait for a free worker for up to
-    ``queue_timeout`` seconds (then :class:`InspectionBusy`, 503). So ``timeout`` measures a worker's time
-    on one message, never time spent queued behind others: under a burst, messages wait or are refused
-    as busy, rather than timing out and replacing the pool. A timeout still replaces the whole pool (a
-    hung call cannot be cancelled otherwise); the calls it kills in the other workers are run once more.
-    """
-
-    def __init__(self, plugin_modules: Sequence[str] = (), *, workers: int = 1, timeout: float = 10.0,
-                 queue_timeout: float = 30.0) -> None:
-        self._plugin_modules = tuple(plugin_modules)
-        self._workers = workers
-        self.timeout = timeout
-        self.queue_timeout = queue_timeout
-        self._slots: asyncio.Semaphore | None = None
-        self._pool: ProcessPoolExecutor | None = None
-        self._warming: asyncio.Task[None] | None = None
-        self.ready = False
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self._workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(self._plugin_modules,),
-        )
-
-    async def start(self) -> None:
-        """Start the workers and wait until each has its analyzer loaded."""
-        self._pool = self._new_pool()
-        self._slots = asyncio.Semaphore(self._workers)
-        await self._warm_up(self._pool)
-
-    async def _warm_up(self, pool: ProcessPoolExecutor) -> None:
-        loop = asyncio.get_running_loop()
-        # One warm-up call per worker; the initializer runs before any of them returns.
-        await asyncio.gather(*(loop.run_in_executor(pool, _run, list(_WARM_UP)) for _ in range(self._workers)))
-        self.ready = pool is self._pool
-
-    async def detect(self, requests: Sequence[DetectRequest]) -> list[list[Finding]]:
-        """Findings for each request, in order; raise InspectionTimeout/InspectionError, never partial."""
-        if not requests:
-            return []
-        if self._pool is None or self._slots is None:
-            raise InspectionError("detector not started")
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.queue_timeout)
-        except TimeoutError as exc:
-            raise InspectionBusy(f"no inspection worker free within {self.queue_timeout}s") from exc
-        try:
-            try:
-                return await self._run_in_pool(requests)
-            except _Collateral:
-                # Another message's timeout replaced the pool under this one: run it once more.
-                return await self._run_in_pool(requests)
-        except _Collateral as exc:
-            raise InspectionError("inspection workers were replaced twice") from exc
-        finally:
-            self._slots.release()
-
-    async def _run_in_pool(self, requests: Sequence[DetectRequest]) -> list[list[Finding]]:
-        """One call in the current pool, its time budget counted from when a worker takes it."""
-        if self._warming is not None and not self._warming.done():
-            try:  # shielded: one caller giving up must not cancel the warm-up the others wait for
-                await asyncio.shield(self._warming)
-            except Exception as exc:
-                raise InspectionError("replacement inspection workers did not start") from exc
-        pool = self._pool
-        assert pool is not None
-        future = asyncio.get_running_loop().run_in_executor(pool, _run, list(requests))
-        try:
-            return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError as exc:
-            if pool is self._pool:
-                self._replace_pool()
-            raise InspectionTimeout(f"detection exceeded {self.timeout}s") from exc
-        except BrokenProcessPool as exc:
-            if pool is not self._pool:
-                raise _Collateral from exc
-            self._replace_pool()
-            raise InspectionError("an inspection worker died") from exc
-        except InspectionError:
+    analyzer, prefetch = _WORKER_ANALYZER, _WORKER_PREFETCH
+    try:
+        flat = analyze_message(analyzer, prefetch, [r for m in messages for r in m])
+    except Exception:
+        if len(messages) == 1:
             raise
-        except RecognizerFailure as exc:
-            raise PluginError(exc.plugin, "a recognizer raised") from exc
+    else:
+        out: list[list[list[Finding]] | BaseException] = []
+        start = 0
+        for m in messages:
+            out.append(flat[start:start + len(m)])
+            start += len(m)
+        return out
+    alone: list[list[list[Finding]] | BaseException] = []
+    for m in messages:
+        try:
+            alone.append(analyze_message(analyzer, prefetch, m))
         except Exception as exc:
-            # A recognizer raised inside the worker: the message cannot be inspected.
-            raise InspectionError(f"detection failed: {type(exc).__name__}") from exc
-
-    def _replace_pool(self) -> None:
-        old = self._pool
-        self._pool = self._new_pool()
-        self.ready = False
-        if old is not None:
-            _kill(old)
-        self._warming = asyncio.get_running_loop().create_task(self._warm_up(self._pool))
-        # A failed warm-up surfaces to the callers waiting on it (or as a broken pool on the next call).
-        self._warming.add_done_callback(lambda t: t.cancelled() or t.exception())
-
-    async def close(self) -> None:
-        if self._warming is not None:
-            self._warming.cancel()
-        if self._pool is not None:
-            _kill(self._pool)
-            self._pool = None
-        self.ready = False
+            alone.append(exc)
+    return alone
 
 
-def _kill(pool: ProcessPoolExecutor) -> None:
-    # ProcessPoolExecutor cannot cancel a running call; terminate its processes so a hung
-    # recognizer frees its CPU, then let the executor clean up.
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        if proc.is_alive():
-            proc.terminate()
+#: What a new worker analyzes before it takes calls: loads everything the first real call would.
+WARM_UP = (DetectRequest("warm up", "en", ("PERSON",), {"PERSON": 0.5}),)

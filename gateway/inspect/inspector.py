@@ -16,9 +16,9 @@ from typing import TypeVar
 
 from gateway.errors import AduanaError, BadRequestError, InspectionError, PluginError, UnsupportedMediaError
 from gateway.inspect.analyzer import DetectRequest
-from gateway.inspect.detect import Detector
 from gateway.inspect.document import ContentHandler, Document, Part
 from gateway.inspect.findings import Action, Finding
+from gateway.inspect.pool import Detector
 from gateway.inspect.transform import (
     Outcome,
     VaultContext,

@@ -28,8 +28,8 @@ from gateway.audit import AuditLog
 from gateway.audit.log import plugin_sink
 from gateway.credentials import Credentials
 from gateway.errors import StoreError
-from gateway.inspect.detect import Detector
 from gateway.inspect.inspector import Inspector
+from gateway.inspect.pool import Detector
 from gateway.lifecycle import rules
 from gateway.lifecycle.state import KEY_EVICTION_SECONDS, forget_ended_keys
 from gateway.lifecycle.sweeper import Sweeper, run_periodically
