@@ -32,6 +32,7 @@ def _row(cells: list[str]) -> str:
 
 def _per_size(results: dict[str, Any], label: str) -> list[str]:
     a, b = results["a"].get(label, {}), results["b"].get(label, {})
+    b0 = results.get("b0", {}).get(label, {})
     conc = str(results["settings"]["concurrency"])
     lines = [f"### {label} bodies (mean {results['corpus'][label]['mean_bytes']:.0f} bytes, "
              f"{results['corpus'][label]['tickets']} tickets, English and Spanish)", "",
@@ -48,6 +49,8 @@ def _per_size(results: dict[str, Any], label: str) -> list[str]:
     for c in ("1", conc):
         if c in a:
             lines.append(line("(a) upstream direct", "–", a[c], None))
+        if c in b0:
+            lines.append(line("(b0) bare aiohttp proxy (reference)", "–", b0[c], a.get(c)))
         if c in b:
             lines.append(line("(b) Aduana, pass-through", "–", b[c], a.get(c)))
     if label in results["c_latency"]:
@@ -129,6 +132,11 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         p50, p99 = b["p50_ms"] - a["p50_ms"], b["p99_ms"] - a["p99_ms"]
         disk = results.get("disk")
         floor = f" (two audit appends alone: {2 * disk['append_ms']['p50']:.2f} ms p50)" if disk else ""
+        b0 = results.get("b0", {}).get("2KB", {}).get("1")
+        if b0:
+            floor += (f"; a bare aiohttp proxy adds {b0['p50_ms'] - a['p50_ms']:+.2f} / "
+                      f"{b0['p99_ms'] - a['p99_ms']:+.2f} ms, Aduana "
+                      f"{b['p50_ms'] - b0['p50_ms']:+.2f} / {b['p99_ms'] - b0['p99_ms']:+.2f} ms over it")
         out.append((f"pass-through adds < {PASS_P50_MS:g} ms p50 and < {PASS_P99_MS:g} ms p99 (2 KB, 1 client)",
                     f"{p50:+.2f} ms / {p99:+.2f} ms{floor}", p50 < PASS_P50_MS and p99 < PASS_P99_MS))
     workers = [str(w) for w in results["settings"]["workers"]]

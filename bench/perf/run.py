@@ -1,6 +1,7 @@
 """Performance benchmark: the same ticket corpus through four systems, on one machine, in one run.
 
-(a) the example upstream directly; (b) Aduana on a route whose policy passes JSON uninspected (the
+(a) the example upstream directly; (b0) a bare aiohttp reverse proxy (``bare_proxy.py``: the floor under
+any proxy on this stack, for reference); (b) Aduana on a route whose policy passes JSON uninspected (the
 proxy's own cost); (c) Aduana with ``gdpr`` + ``hipaa`` + ``pci-dss`` (full inspection, tokens and audit);
 (d) plain Presidio in one process (``AnalyzerEngine`` defaults + ``AnonymizerEngine``) over every text of
 the same bodies. Per payload size (0.5, 2 and 20 KB; English and Spanish tickets from ``corpus.py``) it
@@ -138,10 +139,11 @@ async def http_systems(stack: Stack, corpus: dict[str, list[dict[str, Any]]], ar
                        log: Any) -> dict[str, Any]:
     sizes = args.sizes
     direct = targets(corpus, stack.upstream_url)
+    bare = targets(corpus, stack.bare_url)
     passed = targets(corpus, f"{stack.vendor_url}/pass")
     full = targets(corpus, f"{stack.vendor_url}/full")
     up_auth = {"Authorization": f"Bearer {UPSTREAM_TOKEN}"}
-    out: dict[str, Any] = {"a": {}, "b": {}, "c_latency": {}, "c": {}, "memory": {}, "soak": None}
+    out: dict[str, Any] = {"a": {}, "b0": {}, "b": {}, "c_latency": {}, "c": {}, "memory": {}, "soak": None}
     for i, workers in enumerate(args.workers):
         log(f"starting aduana serve with inspection.workers={workers}")
         stack.start_gateway(workers)
@@ -152,7 +154,7 @@ async def http_systems(stack: Stack, corpus: dict[str, list[dict[str, Any]]], ar
                 # Every value of the corpus goes through the vault once: the measured passes see the
                 # steady state of a helpdesk whose customers write again (tokens looked up, not created).
                 await warm_up(full[label], full_auth, requests=len(full[label]), concurrency=args.concurrency)
-                for system, pool, auth in (("a", direct, up_auth), ("b", passed, pass_auth)):
+                for system, pool, auth in (("a", direct, up_auth), ("b0", bare, {}), ("b", passed, pass_auth)):
                     for conc in (1, args.concurrency):
                         log(f"({system}) {label} concurrency {conc}")
                         out[system].setdefault(label, {})[str(conc)] = await measure(
@@ -263,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Stack(state, corpus_path, synchronous=args.sqlite_synchronous) as stack:
             log(f"state in {state}; starting the upstream")
             stack.start_upstream()
+            stack.start_bare_proxy()
             results.update(asyncio.run(http_systems(stack, corpus, args, log)))
         if not args.no_presidio:
             log("(d) plain Presidio in one process")

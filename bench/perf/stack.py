@@ -86,6 +86,8 @@ class Stack:
         self.admin_port = free_port()
         self.keys: dict[str, str] = {}
         self.upstream: subprocess.Popen[bytes] | None = None
+        self.bare_port = free_port()
+        self.bare: subprocess.Popen[bytes] | None = None
         self.gateway: subprocess.Popen[bytes] | None = None
         self.workers = 0
         self._logs: list[IO[bytes]] = []
@@ -95,6 +97,10 @@ class Stack:
     @property
     def upstream_url(self) -> str:
         return f"http://127.0.0.1:{self.upstream_port}"
+
+    @property
+    def bare_url(self) -> str:
+        return f"http://127.0.0.1:{self.bare_port}"
 
     @property
     def vendor_url(self) -> str:
@@ -153,6 +159,14 @@ class Stack:
              "--corpus", str(self.corpus_path)], stdout=self._log("upstream"), stderr=subprocess.STDOUT)
         wait_ok(f"{self.upstream_url}/healthz", self.upstream, "the upstream", timeout=60)
 
+    def start_bare_proxy(self) -> None:
+        """Start ``bare_proxy.py`` in front of the upstream: the reference floor under (b)."""
+        self.bare = subprocess.Popen(
+            [sys.executable, str(HERE / "bare_proxy.py"), "--port", str(self.bare_port),
+             "--upstream", self.upstream_url, "--token", UPSTREAM_TOKEN],
+            stdout=self._log("bare-proxy"), stderr=subprocess.STDOUT)
+        wait_ok(f"{self.bare_url}/healthz", self.bare, "the bare proxy", timeout=60)
+
     def start_gateway(self, workers: int, wrap: list[str] | None = None) -> None:
         """(Re)start ``aduana serve`` with ``workers`` inspection processes and wait until it is ready.
 
@@ -184,6 +198,9 @@ class Stack:
 
     def close(self) -> None:
         self.stop_gateway()
+        if self.bare is not None:
+            _stop(self.bare)
+            self.bare = None
         if self.upstream is not None:
             _stop(self.upstream)
             self.upstream = None

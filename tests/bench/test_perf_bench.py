@@ -124,7 +124,7 @@ def _results() -> dict[str, Any]:
         "command": "run.py", "date": "today", "loadavg_start": (0, 0, 0), "loadavg_end": (0, 0, 0),
         "wall_seconds": 1, "settings": {"concurrency": 1, "workers": [1, 2], "sizes": ["2KB"]},
         "corpus": {"2KB": {"tickets": 2, "mean_bytes": 2048}},
-        "a": {"2KB": {"1": m(1.0, 1000)}}, "b": {"2KB": {"1": m(1.5, 500, 2.0)}},
+        "a": {"2KB": {"1": m(1.0, 1000)}}, "b0": {"2KB": {"1": m(1.2, 800)}}, "b": {"2KB": {"1": m(1.5, 500, 2.0)}},
         "c_latency": {"2KB": m(50, 20, 40.0)},
         "c": {"2KB": {"1": m(400, 10, 40.0, health=health), "2": m(400, 19, 40.0, health=health)}},
         "d": {"2KB": {"bodies_per_s": 3, "kb_per_s": 6, "cpu_s_per_mb": 100.0, "bodies": 9, "texts": 90,
@@ -143,7 +143,9 @@ def test_report_states_every_target() -> None:
     assert "one durable audit append on the state directory's disk (synchronous=full, 300 appends" in text
     measured = {target: value for target, value, _ in report.verdicts(_results())}
     passing = measured["pass-through adds < 1 ms p50 and < 5 ms p99 (2 KB, 1 client)"]
-    assert "(two audit appends alone: 1.60 ms p50)" in passing
+    assert "(two audit appends alone: 1.60 ms p50" in passing
+    assert "a bare aiohttp proxy adds +0.20 / +0.60 ms, Aduana +0.30 / +0.90 ms over it" in passing
+    assert "(b0) bare aiohttp proxy (reference)" in text
     verdicts = {target: met for target, _, met in report.verdicts(_results())}
     assert verdicts["pass-through adds < 1 ms p50 and < 5 ms p99 (2 KB, 1 client)"] is True
     assert verdicts["(c) ≥ 2× (d) per core, 2KB"] is True  # 100 / 40 CPU s per MB
@@ -163,7 +165,7 @@ def test_tiny_benchmark_run_reports_every_system(tmp_path: Path) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=850)
     assert result.returncode == 0, result.stderr[-3000:]
     data = json.loads(out.read_text(encoding="utf-8"))
-    for system in ("a", "b"):
+    for system in ("a", "b0", "b"):
         assert set(data[system]["0.5KB"]) == {"1", "2"}
         assert data[system]["0.5KB"]["2"]["ok"] > 0 and data[system]["0.5KB"]["2"]["errors"] == 0
     full = data["c"]["0.5KB"]["1"]
