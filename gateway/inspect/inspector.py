@@ -36,6 +36,8 @@ T = TypeVar("T")
 #: :meth:`Inspector.protect_parts`): typically ~0.1 ms there, ~2 ms in the worst case (every character
 #: through normalization's character pass), against ~0.25 ms of CPU for a store-thread hand-off.
 INLINE_PLAN_CHARS = 1024
+#: Most inspection jobs (planning, mapping and protecting, restoring) in the store pool at once.
+INSPECTION_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,17 @@ class Inspector:
         self.detector = detector
         self.vault = vault
         self._store = store_executor
+        self._cpu: asyncio.Semaphore | None = None
 
     async def _on_store(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._store, fn, *args)
+        # At most INSPECTION_THREADS of these Python-heavy jobs are in the store pool at once. Only one
+        # thread runs Python at a time (the GIL), so more would not go faster; each extra one is another
+        # thread the event loop must win the GIL from, up to a switch interval (5 ms) per turn, which
+        # is what a health check waits for when a batch of messages comes back from the workers at once.
+        if self._cpu is None:
+            self._cpu = asyncio.Semaphore(INSPECTION_THREADS)
+        async with self._cpu:
+            return await asyncio.get_running_loop().run_in_executor(self._store, fn, *args)
 
     def _parse(self, body: bytes, media: MediaType) -> Document:
         handler = self.handlers.find(media.type)
