@@ -4,8 +4,9 @@ The workers (``gateway/inspect/detect.py``) disable spaCy components nothing rea
 distinct text of a message once, run spaCy in batches (and on Spanish texts only where context
 scoring reads it), and skip patterns whose cues are missing (``gateway/inspect/precheck.py``).
 This script runs the same requests through a plain ``Analyzer.analyze`` and through
-``analyze_message`` on the tuned analyzer, and lists every text whose findings (type, start, end,
-score) differ. Findings that differ only in the name of the
+``analyze_message`` on the tuned analyzer (each message alone, and the performance corpus's messages
+also several per call, as a busy worker gets them), and lists every text whose findings (type, start,
+end, score) differ. Findings that differ only in the name of the
 recognizer are counted apart: when two recognizers report the same span, type and score, Presidio
 keeps one of them arbitrarily. Inputs: the performance corpus (every size class, as the gateway plans it
 under ``gdpr`` + ``hipaa`` + ``pci-dss``) and the accuracy benchmark's English corpus (one message of all
@@ -35,6 +36,9 @@ from corpus import generate  # noqa: E402
 from profile_worker import PACKS, detect_requests  # noqa: E402
 
 import gateway  # noqa: E402, F401  (keeps tldextract offline; must come before presidio)
+
+#: Messages per call in the batched comparison (as a worker gets them when several are queued).
+BATCH = 8
 
 
 def accuracy_requests(limit: int | None) -> list[Any]:
@@ -110,22 +114,36 @@ def main() -> int:
     def core(findings: list[Any]) -> list[tuple[str, int, int, float]]:
         return [(f.entity_type, f.start, f.end, f.score) for f in findings]
 
-    for name, requests in messages:
+    # A worker under load gets several queued messages in one call (gateway/inspect/pool.py): the
+    # performance corpus's messages are also analyzed BATCH at a time, each compared with the plain run.
+    batched: dict[int, list[Any]] = {}
+    perf = [i for i, (name, _) in enumerate(messages) if name.startswith("perf")]
+    for k in range(0, len(perf), BATCH):
+        group = perf[k:k + BATCH]
+        flat = analyze_message(tuned, prefetch, [r for i in group for r in messages[i][1]])
+        for i in group:
+            batched[i], flat = flat[:len(messages[i][1])], flat[len(messages[i][1]):]
+
+    for index, (name, requests) in enumerate(messages):
         expected = plain.analyze(requests)
-        got = analyze_message(tuned, prefetch, requests)
-        for req, a, b in zip(requests, expected, got, strict=True):
-            texts += 1
-            if a != b and core(a) == core(b):
-                tie_breaks += 1
-            elif a != b:
-                differ += 1
-                only_plain = sorted(set(a) - set(b), key=lambda f: f.start)
-                only_tuned = sorted(set(b) - set(a), key=lambda f: f.start)
-                print(f"{name} [{req.language}]: plain only "
-                      f"{[(f.entity_type, req.text[f.start:f.end], round(f.score, 2)) for f in only_plain]}, "
-                      f"tuned only {[(f.entity_type, req.text[f.start:f.end], round(f.score, 2)) for f in only_tuned]}")
-    print(f"{texts} texts compared, {differ} with different findings "
-          f"({tie_breaks} more where only the recognizer's name of a tied finding differs)")
+        variants = [("tuned", analyze_message(tuned, prefetch, requests))]
+        if index in batched:
+            variants.append(("batched", batched[index]))
+        for variant, got in variants:
+            for req, a, b in zip(requests, expected, got, strict=True):
+                texts += 1
+                if a != b and core(a) == core(b):
+                    tie_breaks += 1
+                elif a != b:
+                    differ += 1
+                    only_plain = sorted(set(a) - set(b), key=lambda f: f.start)
+                    only_tuned = sorted(set(b) - set(a), key=lambda f: f.start)
+                    print(f"{name} [{req.language}]: plain only "
+                          f"{[(f.entity_type, req.text[f.start:f.end], round(f.score, 2)) for f in only_plain]}, "
+                          f"{variant} only "
+                          f"{[(f.entity_type, req.text[f.start:f.end], round(f.score, 2)) for f in only_tuned]}")
+    print(f"{texts} texts compared ({len(batched)} messages both alone and {BATCH} per call), {differ} with "
+          f"different findings ({tie_breaks} more where only the recognizer's name of a tied finding differs)")
     raw = raw_texts(args.limit)
     fast = sum(normalize(t).identity for t in raw)
     norm_differ = normalize_differences(raw)
