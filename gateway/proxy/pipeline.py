@@ -35,6 +35,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from gateway.audit import AuditEvent, AuditLog
+from gateway.audit.record import Decision
 from gateway.config import Config
 from gateway.credentials import Credentials
 from gateway.errors import (
@@ -286,8 +287,7 @@ class Pipeline:
         trace.annotations.update(outgoing.annotations)
 
         # 5. forward, after the record that says so is durable (rule 4)
-        forwarding = dataclasses.replace(self._event(trace), action=FORWARDING_ACTION, decision="done",
-                                         reason="forwarding")
+        forwarding = self._event(trace, action=FORWARDING_ACTION, decision="done", reason="forwarding")
         try:
             await self._on_store(self._forwarding_record, forwarding, recheck)
         except (AuthenticationError, ContractTerminated):  # a remembered key revoked since: refused, audited
@@ -430,13 +430,15 @@ class Pipeline:
         if message.body is not before and message.body != before:
             raise PluginError("hook", "a hook changed the body after inspection")
 
-    def _event(self, trace: Trace) -> AuditEvent:
+    def _event(self, trace: Trace, *, action: str = "proxy", decision: Decision | None = None,
+               reason: str | None = None) -> AuditEvent:
+        """The audit event of ``trace`` (the outcome record unless ``action`` etc. say otherwise)."""
         match = trace.match
         contract = trace.principal.contract if trace.principal else None
         policy = self.policies.get((match.contract, match.route.name)) if match else None
         return AuditEvent(
             kind="request",
-            action="proxy",
+            action=action,
             request_id=trace.request_id,
             contract=contract,
             vendor=self.config.contracts[contract].vendor if contract in self.config.contracts else None,
@@ -444,8 +446,8 @@ class Pipeline:
             route=match.route.name if match else None,
             method=trace.method,
             path_template=match.template if match else None,
-            decision=trace.decision,
-            reason=trace.reason,
+            decision=decision or trace.decision,
+            reason=reason or trace.reason,
             upstream_status=trace.upstream_status,
             entities=trace.outcome.as_dict(),
             policy=[p.as_dict() for p in policy.packs] if policy else [],
