@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 import gateway.inspect.inspector as inspector_module
 from gateway.inspect.analyzer import DetectRequest
 from gateway.inspect.findings import Finding
-from gateway.inspect.inspector import INLINE_PLAN_CHARS, Inspector
+from gateway.inspect.inspector import INLINE_PLAN_CHARS, INSPECTION_THREADS, Inspector
 from gateway.keys.keyring import KeyRing
 from gateway.plugins.actions import Block, Drop, Hash, Mask, Redact, Tokenize
 from gateway.plugins.content_json import JsonHandler
@@ -103,6 +105,34 @@ async def test_a_failure_while_planning_on_the_loop_fails_the_message(
         await inspector.protect_body(b'{"body": "Ana Gil"}', "application/json", POLICY, "c")
     store.shutdown()
     assert store.calls == []
+
+
+async def test_one_inspection_job_at_a_time_in_the_store_pool(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Messages that come back from the workers together must not put several Python-heavy jobs on the
+    # store threads at once: each would be one more thread the event loop competes with for the GIL.
+    running, most = 0, 0
+    lock = threading.Lock()
+    real = inspector_module._map_and_protect
+
+    def tracked(*args: Any) -> Any:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.02)
+            return real(*args)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(inspector_module, "_map_and_protect", tracked)
+    inspector, store = make(vault)
+    bodies = [json.dumps({"name": "Ana Gil", "body": f"note {i}"}).encode() for i in range(6)]
+    results = await asyncio.gather(*(inspector.protect_body(b, "application/json", POLICY, "c") for b in bodies))
+    store.shutdown()
+    assert [r.outcome.as_dict() for r in results] == [{"PERSON": {"tokenize": 1}}] * 6
+    assert store.calls == ["tracked"] * 6 and most == INSPECTION_THREADS == 1
 
 
 def test_findings_cross_the_process_boundary_intact() -> None:
