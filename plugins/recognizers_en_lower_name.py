@@ -32,11 +32,11 @@ from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.inspect.lexicon import is_dictionary_word
+from gateway.inspect.lexicon import given_names, is_dictionary_word, surnames
 
 from .recognizers_common import AduanaLocalRecognizer
-from .recognizers_en_person import _NOT_SPEAKERS
-from .recognizers_en_proper_noun import BRANDS, MODERN_WORDS, _known_word
+from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS
+from .recognizers_en_proper_noun import _PARTICLES, BRANDS, EVERYDAY_NAMES, MODERN_WORDS, _known_word
 
 _SP = r"[ \t]+"
 _NB = r"(?<![\p{L}\p{M}\d'’\-])"
@@ -84,11 +84,18 @@ _BEFORE = (
 _VOCATIVE = regex.compile(r"(?<=,[ \t])\p{Ll}[\p{Ll}\p{M}'’\-]+(?=[ \t]*[!?])")
 #: A contact card's first line: two or three lower-case words, then more lines ("leigha mackay\n\n…").
 _CARD_HEAD = regex.compile(r"\A[ \t]*(\p{Ll}[\p{Ll}\p{M}'’\-]+(?:[ ]\p{Ll}[\p{Ll}\p{M}'’\-]+){1,2})[ \t]*\r?\n")
+#: A text's first line of two to four capitalised words (initials inside), more lines after it: the
+#: name heading a signature, a contact card or a recipient block ("Ana K. Ruiz\nAcme Ltd\n…").
+_NAME_HEAD = regex.compile(
+    r"\A[ \t?>}|]*(\p{Lu}[\p{Ll}\p{M}'’\-]+(?:[ ](?:\p{Lu}\.?|\p{Ll}{1,3}|\p{Lu}[\p{Ll}\p{M}'’\-]+)){1,3})"
+    r"[ \t]*\r?\n\s*\S"
+)
 #: Verbs of living and moving before a town: "arrived at wrocław", "grew up in x", "university of x".
 _TOWN = regex.compile(
     _NB + r"(?i:arrived" + _SP + r"(?:at|in)|flew" + _SP + r"to|flying" + _SP + r"to|grew" + _SP + r"up" + _SP
     + r"in|moved" + _SP + r"(?:here" + _SP + r")?(?:from|to)|born" + _SP + r"in|(?:lives|lived|living)" + _SP
-    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to)[ \t]+(?P<name>" + _WORDS + r")"
+    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to|returned" + _SP + r"to)[ \t]+(?P<name>"
+    + _WORDS + r")"
 )
 #: Cues after a name: found first, then the name is read backwards from the cue.
 _AFTER_CUE = regex.compile(
@@ -108,6 +115,25 @@ def _ordinary(word: str) -> bool:
         len(low) < 2 or any(c.isupper() or c.isdigit() for c in word) or _known(low)
         or ("-" in low and all(_known(p) for p in low.split("-") if p))
     )
+
+
+def _head_is_a_name(words: list[str]) -> bool:
+    """Whether a text's first line reads as a name: name words only, and one that is surely a name.
+
+    Each word is unknown to the dictionary, a census name, an initial or a particle; and at least one
+    is unknown, or the line is a given name and a surname ("Wade Booker", "coral barajas"; not
+    "Order Confirmation", "Rose Gold", "Best Regards").
+    """
+    keys = [w.lower().rstrip(".") for w in words]
+    names = [k for k in keys if len(k) > 1 and k not in _PARTICLES]
+    if len(names) < 2 or any(k in _ORG_WORDS for k in keys):
+        return False
+    unknown = [not _ordinary(k) for k in names]
+    census = [k in given_names() or k in surnames() for k in names]
+    if not all(u or c for u, c in zip(unknown, census, strict=True)):
+        return False
+    return any(unknown) or (names[0] in given_names() and names[0] not in EVERYDAY_NAMES
+                            and names[-1] in surnames())
 
 
 def _known(low: str) -> bool:
@@ -179,8 +205,8 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
                 spans += [(m.start("name"), m.end("name")) for m in speakers]
         if "?" in text or "!" in text:
             spans += [(m.start(), m.end()) for m in _VOCATIVE.finditer(text) if not _ordinary(m.group())]
-        head = _CARD_HEAD.match(text)
-        if head and not any(_ordinary(w) for w in head.group(1).split()):
+        head = _CARD_HEAD.match(text) or _NAME_HEAD.match(text)
+        if head and _head_is_a_name(head.group(1).split()):
             spans.append(head.span(1))
         spans += _recurrences(text, spans)
         found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]

@@ -41,6 +41,9 @@ _PLACE = (
     r"(?<=(?<![\p{L}])(?i:on|at|of)" + _SP + r"+(?i:the" + _SP + r"+(?:north|south|east|west)(?:ern)?" + _SP
     + r"+(?:side|end|part)" + _SP + r"+of" + _SP + r"+)?)"
 )
+#: Units and currencies between two numbers: an amount or a time, not a street ("at 2 Euro 50").
+_UNITS = frozenset("euro euros eur usd gbp chf dollars pounds yen pm am gb mb kb tb ghz mhz kg km cm mm".split())
+_TRAILING_STREET_WORD = regex.compile(r"[ \t]+" + _STREET_WORD_AFTER + r"\Z")
 _CLAUSE_END = r"(?=[ \t]*(?:[.,;!?)]|\r?\n|\Z))"
 
 
@@ -51,22 +54,50 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
     PATTERNS: ClassVar[list[Pattern]] = [
         Pattern(
             "street name and number, then a street word",
-            r"(?<![\p{L}\d.])" + _NAME + _SP + r"+" + _HOUSE + r"(?=" + _SP + r"+" + _STREET_WORD_AFTER + r")",
+            r"(?<![\p{L}\d.])(?:" + _NAME + r"|(?<=(?<![\p{L}])(?i:on|at|of|in|to)" + _SP + r"+)" + _LOWER + r"(?:"
+            + _SP + r"+" + _LOWER + r"){0,2})" + _SP + r"+"
+            + _HOUSE + _SP + r"+" + _STREET_WORD_AFTER,
             0.6,
         ),
         Pattern("street name and number after a preposition of place", _PLACE + _NAME + _SP + r"+" + _HOUSE
                 + _CLAUSE_END, 0.55),
+        Pattern(
+            "house number, street name and number after a preposition of place",
+            _PLACE + r"\d{1,5}" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:" + _SP + r"+(?:" + _CAP + r"|"
+            + _LOWER + r")){0,3}" + _SP + r"+" + _HOUSE + _CLAUSE_END,
+            0.55,
+        ),
     ]
     CONTEXT: ClassVar[list[str]] = ["street", "lives", "address"]
 
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Match, then leave the street word after the number out of the span: it is not the name."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            tail = _TRAILING_STREET_WORD.search(text, result.start, result.end)
+            if tail:
+                result.end = tail.start()
+        return results
+
     def invalidate_result(self, pattern_text: str) -> bool | None:
-        """Drop "Xbox 360", "Windows 10", "Office 365": a dictionary word or a brand before the number."""
-        words = pattern_text.split()[:-1]
-        if not words:
+        """Drop "Xbox 360", "Windows 10", "Office 365": a dictionary word or a brand before the number.
+
+        With a street word after the number, the name only needs one word the dictionary does not
+        know ("Rue du Monument 12 St.", "parkring 9 street"; not "page 9 street").
+        """
+        words = pattern_text.split()
+        if len(words) > 2 and regex.fullmatch(_STREET_WORD_AFTER, words[-1]):
+            return all(is_dictionary_word(w.strip(".")) for w in words[:-2])
+        led = bool(words) and words[0].isdigit()  # "at 0413 Kopfhölzistrasse 95": a number on either side
+        words = words[1:-1] if led else words[:-1]
+        if not words or (led and any(w.lower() in _UNITS for w in words)):
             return True
         last = words[-1].strip(".")
         return bool(last.lower() in BRANDS or is_dictionary_word(last) or is_dictionary_word(last.rstrip("s"))
-                    or (not any(c.isupper() for c in last[:1]) and len(words) == 1))
+                    or (not led and not any(c.isupper() for c in last[:1]) and len(words) == 1))
 
 
 _AND = regex.compile(r"[ \t]+(?:and|&)[ \t]+")
