@@ -244,7 +244,7 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         ),
         Pattern(
             "town before a country club after a 'Where:' label",
-            r"(?<=(?:\A|\n)[ \t]*(?i:where|venue|location|place)[ \t]*:[ \t]*)(?!" + _NOT_TOWNS
+            r"(?-i:(?=\p{Lu}))(?<=(?:\A|\n)[ \t]*(?i:where|venue|location|place)[ \t]*:[ \t]*)(?!" + _NOT_TOWNS
             + r")(?!(?i:royal|grand|national|international|county|city)[ \t])" + _TOWN
             + r"(?<!Country|Golf|Tennis)(?=" + _SP + r"+(?-i:Country|Golf|Tennis)" + _SP + r"+(?-i:Club)(?![\p{L}]))",
             0.55,
@@ -252,7 +252,7 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         Pattern(
             "other countries' postcodes after a postcode word",
             # Iceland's 3 digits, Brazil's and Portugal's 99999-999 / 9999-999, the Netherlands' 9999 AA
-            r"(?<=(?<![\p{L}])(?i:zip|post|postal)(?:" + _SP + r"*(?i:code))?" + _SP + r"*(?:(?i:is|:)" + _SP
+            r"(?=\d)(?<=(?<![\p{L}])(?i:zip|post|postal)(?:" + _SP + r"*(?i:code))?" + _SP + r"*(?:(?i:is|:)" + _SP
             + r"*))(?<![\d\-])(?:\d{3}|\d{4,5}-\d{3}|\d{4}[ ]?(?-i:[A-Z]{2}))(?![\p{L}\d\-])",
             0.6,
         ),

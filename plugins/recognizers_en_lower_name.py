@@ -32,7 +32,7 @@ from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.inspect.lexicon import given_names, is_dictionary_word, surnames
+from gateway.inspect.lexicon import countries, given_names, is_dictionary_word, surnames, town_key
 
 from .recognizers_common import AduanaLocalRecognizer
 from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS
@@ -115,6 +115,35 @@ def _ordinary(word: str) -> bool:
         len(low) < 2 or any(c.isupper() or c.isdigit() for c in word) or _known(low)
         or ("-" in low and all(_known(p) for p in low.split("-") if p))
     )
+
+
+_LOWER_WORD = regex.compile(r"(?<![\p{L}\p{M}\d'’\-])\p{Ll}[\p{Ll}\p{M}'’\-]+(?![\p{L}\p{M}\d])")
+#: Month, day and continent names some census given names share ("april", "america").
+_CALENDAR = frozenset("january february march april may june july august september october november december "
+                      "monday tuesday wednesday thursday friday saturday sunday america asia africa europe "
+                      "oceania antarctica".split())
+
+
+def _lower_case_given_names(text: str) -> list[tuple[int, int]]:
+    """Given names of the census lists in a text written wholly in lower case ("you can tell nicole was").
+
+    Only a given name the dictionary does not know counts ("nicole", not "will" or "brad"), never a
+    country, a continent, a month or a brand; an unknown word or a census surname right after it joins it
+    ("nicole mahler").
+    """
+    spans: list[tuple[int, int]] = []
+    words = list(_LOWER_WORD.finditer(text))
+    for i, m in enumerate(words):
+        word = m.group()
+        if word not in given_names() or _ordinary(word) or word in _CALENDAR or town_key(word) in countries():
+            continue
+        end = m.end()
+        if i + 1 < len(words):
+            nxt = words[i + 1]
+            if text[end:nxt.start()] == " " and not _ordinary(nxt.group()) and nxt.group() not in _CALENDAR:
+                end = nxt.end()
+        spans.append((m.start(), end))
+    return spans
 
 
 def _head_is_a_name(words: list[str]) -> bool:
@@ -208,6 +237,8 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
         head = _CARD_HEAD.match(text) or _NAME_HEAD.match(text)
         if head and _head_is_a_name(head.group(1).split()):
             spans.append(head.span(1))
+        if self.supported_language == "en" and text.islower():
+            spans += _lower_case_given_names(text)
         spans += _recurrences(text, spans)
         found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]
         for m in _TOWN.finditer(text):

@@ -112,7 +112,7 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         ),
         Pattern(
             "a name given, asked for or credited",
-            rf"(?<={_NB}(?i:named{_SP}+(?:him|her|them|it)|(?:was|were|is|be|being){_SP}+called|"
+            r"(?-i:(?=\p{Lu}))" + rf"(?<={_NB}(?i:named{_SP}+(?:him|her|them|it)|(?:was|were|is|be|being){_SP}+called|"
             rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|"
             rf"what['’]?s{_SP}+your{_SP}+name\??|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"
             rf"name[^.!?\n]{{0,60}}(?:change|changed|correct|update)(?:{_SP}+it)?{_SP}+to)[ \t]+)" + NAME

@@ -63,7 +63,7 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
                 + _CLAUSE_END, 0.55),
         Pattern(
             "house number, street name and number after a preposition of place",
-            _PLACE + r"\d{1,5}" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:" + _SP + r"+(?:" + _CAP + r"|"
+            r"(?=\d)" + _PLACE + r"\d{1,5}" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:" + _SP + r"+(?:" + _CAP + r"|"
             + _LOWER + r")){0,3}" + _SP + r"+" + _HOUSE + _CLAUSE_END,
             0.55,
         ),
@@ -103,11 +103,15 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
 _AND = regex.compile(r"[ \t]+(?:and|&)[ \t]+")
 #: The left side of a corner, ending right before "and", opening a line or after "is/in/at/to" or a colon.
 _LEFT = regex.compile(
-    r"(?:(?<=(?:\A|\n)" + LINE_PREFIX + r")|(?<=(?<![\p{L}])(?i:is|in|at|to)[ \t]+)|(?<=:[ \t]+))"
+    r"(?:(?<=(?:\A|\n)" + LINE_PREFIX + r")|(?<=(?<![\p{L}])(?i:is|in|at|to|with)[ \t]+)|(?<=[:?][ \t]+))"
     + CORNER_SIDE + r"\Z"
 )
-#: The right side, ending the line or the sentence; a year there makes it a title ("Terms and Conditions 2024").
-_RIGHT = regex.compile(CORNER_SIDE + r"(?=[ \t]*[.?!]?[ \t]*(?:\r?\n|\Z))")
+#: The right side, ending the line or the sentence (or before "for", "last night", "after" and such
+#: that go on with it); a year there makes it a title ("Terms and Conditions 2024").
+_RIGHT = regex.compile(
+    CORNER_SIDE + r"(?=[ \t]*[.?!]?[ \t]*(?:\r?\n|\Z)"
+    r"|[ \t]+(?:for|last|after|before|in|on|please|today|tomorrow)(?![\p{L}]))"
+)
 _YEAR_END = regex.compile(r"(?<!\d)(?:19|20)\d\d\Z")
 _STREET_WORD_ALONE = regex.compile(STREET_WORD)
 _LETTERS = regex.compile(r"[\p{L}\p{M}'’\-]{3,}")
@@ -116,8 +120,8 @@ _LETTERS = regex.compile(r"[\p{L}\p{M}'’\-]{3,}")
 class CornerWithoutCornerWordRecognizer(AduanaLocalRecognizer):
     """LOCATION: two streets joined by "and" without "the corner of" ("Orvane and Postbox 297").
 
-    Alone on a line of an address block, or ending a sentence after "is", "in", "at", "to" or a
-    colon. Read from each "and" outwards, so most text costs one scan for " and ". The pair needs a
+    Alone on a line of an address block, or after "is", "in", "at", "to", "with", a colon or a
+    question mark, ending the sentence or followed by "for …", "last …", "after …". Read from each "and" outwards, so most text costs one scan for " and ". The pair needs a
     digit, and a street word or a word the dictionary does not know: "Section 3 and Section 4",
     "Model 3 and Model 5" are not streets.
     """

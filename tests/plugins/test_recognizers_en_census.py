@@ -172,3 +172,29 @@ def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
 )
 def test_no_lower_case_name_after_cues_without_one(text: str) -> None:
     assert lower_names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("you can tell nicole was a huge nicole mahlberg fan.", ["nicole", "nicole mahlberg"]),
+        ("you picked a fine time to leave me maura, four hungry children", ["maura"]),
+        ("my order from austin never arrived", ["austin"]),  # a town: hidden all the same
+    ],
+)
+def test_given_names_in_lower_cased_text(text: str, expected: list[str]) -> None:
+    assert lower_names(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("i will ship it in april to america and asia, ask alexa or siri.", "en"),  # months, continents, brands
+        ("brad will mark it, hope the bill is paid in may.", "en"),  # given names that are words
+        ("Nicole is here, the text is not lower-cased", "en"),  # capitals: the other rules' business
+        ("mi amiga nicole vive aqui", "es"),  # English text only
+    ],
+)
+def test_no_given_name_in_lower_cased_words(text: str, language: str) -> None:
+    recognizer = LowerCaseNameRecognizer(supported_language=language)
+    assert recognizer.analyze(text, ["PERSON"], None) == []

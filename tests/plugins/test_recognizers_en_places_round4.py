@@ -119,3 +119,36 @@ def test_name_heading_a_text(text: str, expected: list[str]) -> None:
 )
 def test_no_name_heading_in_headings(text: str) -> None:
     assert heads(text) == []
+
+
+def corners(text: str) -> list[str]:
+    from gateway.plugins.recognizers_en_street import CornerWithoutCornerWordRecognizer
+
+    recognizer = CornerWithoutCornerWordRecognizer(supported_language="en")
+    return [text[r.start:r.end] for r in recognizer.analyze(text, ["LOCATION"], None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Please update the billing address with Sadiro and 99 Canterbury Road for this card: 3043",
+         ["Sadiro and 99 Canterbury Road"]),  # after "with", the sentence goes on
+        ("Can you please validate the following? Ilse and Rua Nova 12", ["Ilse and Rua Nova 12"]),
+    ],
+)
+def test_corners_after_with_and_questions(text: str, expected: list[str]) -> None:
+    assert corners(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See Section 3 and Section 4 for details.",
+        "It works with Model 3 and Model 5 for now.",
+        "I am in Paris and Berlin for 3 days.",
+        "Compatible with iPhone 12 and Galaxy S21 for sure",
+        "Which plan? Basic and Premium 2 for teams.",
+    ],
+)
+def test_no_corner_in_sections_models_and_plans(text: str) -> None:
+    assert corners(text) == []
