@@ -69,6 +69,7 @@ _CUES_BEFORE = (
     r"(?:sung|written|directed|composed|performed|produced|painted|narrated|arranged)" + _SP + r"by",
     r"(?:" + _ROLES + r")",
     r"(?:add|added|adding)",
+    r"follow(?:s|ed|ing)?" + _SP + r"up" + _SP + r"with|(?:speak|spoke|talk|talked)" + _SP + r"(?:to|with)",
     r"named" + _SP + r"(?:him|her|them)|(?:was|were|is)" + _SP + r"called|tribute" + _SP + r"to|"
     r"(?:have|has|had)" + _SP + r"(?:you" + _SP + r")?heard|\(not" + _SP + r"by|what['’]?s" + _SP + r"your"
     + _SP + r"name\??|name" + _SP + r"on" + _SP + r"the" + _SP + r"account\??(?:[ \t]*\p{L}+:)?|"
@@ -178,7 +179,10 @@ def _name_words(text: str, start: int, end: int, forwards: bool) -> tuple[int, i
     for i, (s, e) in enumerate(words):
         word = text[s:e]
         initial = len(word.rstrip(".")) == 1 and kept and i + 1 < len(words)
-        if initial or not _ordinary(word):
+        # the cue is the second signal a given name that is also a word needs ("my kid benjamin")
+        given = (forwards and not kept and word in given_names() and word not in EVERYDAY_NAMES
+                 and word not in STOP_WORDS and len(word) > 2)
+        if initial or given or not _ordinary(word):
             kept.append((s, e))
         else:
             break

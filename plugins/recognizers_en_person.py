@@ -114,7 +114,7 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             "a name given, asked for or credited",
             r"(?-i:(?=\p{Lu}))" + rf"(?<={_NB}(?i:named{_SP}+(?:him|her|them|it)|(?:was|were|is|be|being){_SP}+called|"
             rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|"
-            rf"what['’]?s{_SP}+your{_SP}+name\??|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"
+            rf"what['’]?s{_SP}+your{_SP}+name\??|\p{{L}}+['’]s{_SP}+name|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"
             rf"name[^.!?\n]{{0,60}}(?:change|changed|correct|update)(?:{_SP}+it)?{_SP}+to)[ \t]+)" + NAME
             + r"(?=[ \t]*(?:[.,;:!?)\"”]|\r?\n|\Z)|[ \t]+(?i:speak|sing|play|perform|live)(?![\p{L}]))",
             0.55,

@@ -43,6 +43,7 @@ _PLACE = (
 )
 #: Units and currencies between two numbers: an amount or a time, not a street ("at 2 Euro 50").
 _UNITS = frozenset("euro euros eur usd gbp chf dollars pounds yen pm am gb mb kb tb ghz mhz kg km cm mm".split())
+_NUMBER_THEN_STREET_WORD = "street name and number, then a street word"
 _TRAILING_STREET_WORD = regex.compile(r"[ \t]+" + _STREET_WORD_AFTER + r"\Z")
 _CLAUSE_END = r"(?=[ \t]*(?:[.,;!?)]|\r?\n|\Z))"
 
@@ -53,7 +54,7 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
     ENTITY = "LOCATION"
     PATTERNS: ClassVar[list[Pattern]] = [
         Pattern(
-            "street name and number, then a street word",
+            _NUMBER_THEN_STREET_WORD,
             r"(?<![\p{L}\d.])(?:" + _NAME + r"|(?<=(?<![\p{L}])(?i:on|at|of|in|to)" + _SP + r"+)" + _LOWER + r"(?:"
             + _SP + r"+" + _LOWER + r"){0,2})" + _SP + r"+"
             + _HOUSE + _SP + r"+" + _STREET_WORD_AFTER,
@@ -61,6 +62,12 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         ),
         Pattern("street name and number after a preposition of place", _PLACE + _NAME + _SP + r"+" + _HOUSE
                 + _CLAUSE_END, 0.55),
+        Pattern(
+            "house numbers, street name and street word after a preposition of place",
+            r"(?=\d)" + _PLACE + r"\d{1,6}(?:" + _SP + r"+\d{1,5})?" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:"
+            + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")){0,2}" + _SP + r"+" + _STREET_WORD_AFTER + _CLAUSE_END,
+            0.55,
+        ),
         Pattern(
             "house number, street name and number after a preposition of place",
             r"(?=\d)" + _PLACE + r"\d{1,5}" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:" + _SP + r"+(?:" + _CAP + r"|"
@@ -74,9 +81,15 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        """Match, then leave the street word after the number out of the span: it is not the name."""
+        """Match, then leave a street word after the house number out of the span ("Parmova 106 street").
+
+        English prose adds it to a foreign name; it is not part of the name.
+        """
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         for result in results:
+            explanation = result.analysis_explanation
+            if explanation is None or explanation.pattern_name != _NUMBER_THEN_STREET_WORD:
+                continue  # "at 12 baker street": there the street word is part of the name
             tail = _TRAILING_STREET_WORD.search(text, result.start, result.end)
             if tail:
                 result.end = tail.start()
@@ -90,6 +103,8 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         """
         words = pattern_text.split()
         if len(words) > 2 and regex.fullmatch(_STREET_WORD_AFTER, words[-1]):
+            if words[0].isdigit():  # "at 48072 65 annfield rd": house numbers first
+                return any(w.lower() in _UNITS for w in words)
             return all(is_dictionary_word(w.strip(".")) for w in words[:-2])
         led = bool(words) and words[0].isdigit()  # "at 0413 Kopfhölzistrasse 95": a number on either side
         words = words[1:-1] if led else words[:-1]

@@ -126,6 +126,7 @@ def test_no_census_name_in_everyday_words(nlp: Any, text: str) -> None:
         ("What's your name? Tore Halvorsen", ["Tore Halvorsen"]),
         ("Bot: What's the name on the account? User: Amber Ozolins", ["Amber Ozolins"]),
         ("The name is wrong, please change it to Alette P. Lindqvist", ["Alette P. Lindqvist"]),
+        ("It's under my partner's name Marina Ozolinsh", ["Marina Ozolinsh"]),
     ],
 )
 def test_names_after_cues(text: str, expected: list[str]) -> None:
@@ -141,6 +142,7 @@ def test_names_after_cues(text: str, expected: list[str]) -> None:
         "Order shouted at the screen.",
         "Don't go to town, And then what?",
         "It was a tribute to Customer Service.",  # plain words after the cue
+        "The product's name Express Shipping is new.",
     ],
 )
 def test_no_name_after_cues_without_one(text: str) -> None:
@@ -155,6 +157,8 @@ def test_no_name_after_cues_without_one(text: str) -> None:
         ("my grandmother was called natalie aupry", ["natalie aupry"]),
         ("a mandolin coda (not by alexander grishin).", ["alexander grishin"]),
         ("the name is wrong, please change it to sophie langholm", ["sophie langholm"]),
+        ("i would like to remove my kid benjamin from the will.", ["benjamin"]),  # a given name that is a word
+        ("follow up with leokadia wiśniewska in a couple of months.", ["leokadia wiśniewska"]),
     ],
 )
 def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
@@ -168,6 +172,8 @@ def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
         "a tribute to the team (not by design).",
         "please change it to express shipping",
         "el pedido fue llamado por teléfono",
+        "follow up with rusty nails in a month",  # an everyday given name
+        "he said hello to my kid brother.",
     ],
 )
 def test_no_lower_case_name_after_cues_without_one(text: str) -> None:

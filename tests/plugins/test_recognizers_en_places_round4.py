@@ -37,6 +37,8 @@ def heads(text: str, language: str = "en") -> list[str]:
         ("Pedestrians must enter on Rue du Vallon 123 St. for now", ["Rue du Vallon 123"]),  # dictionary word inside
         ("lena lives on parkvangen 9 street.", ["parkvangen 9"]),  # lower case before a street word
         ("the title refers to allikmaa 46 street in tartu.", ["allikmaa 46"]),
+        ("the restaurant is at 48072 65 annfield rd", ["48072 65 annfield rd"]),  # the street word is the name's
+        ("the restaurant is at 12 baker street.", ["12 baker street"]),
     ],
 )
 def test_streets_between_numbers_and_before_street_words(text: str, expected: list[str]) -> None:
@@ -51,6 +53,7 @@ def test_streets_between_numbers_and_before_street_words(text: str, expected: li
         "See you at 10 Model 3.",  # a product and its number
         "Turn to page 9 street view for the map.",  # dictionary words before a street word
         "He lives on the 3 floor 2.",
+        "The file is at 2 gb street.",  # a unit between number and street word
         "I play it on Xbox 360.",
     ],
 )
@@ -68,6 +71,8 @@ def test_no_street_in_amounts_times_and_products(text: str) -> None:
         ("we returned to DUNVALE by helicopter.", ["DUNVALE"]),
         ("When: 1992-04-21\nWhere: SOUTH TRAYLOW Country Club.", ["SOUTH TRAYLOW"]),
         ("Where: Groot-Leende Golf Club", ["Groot-Leende"]),
+        ("Looking to support Acme Ltd. in Camarate 2605-043 in its mission", ["Camarate 2605-043"]),
+        ("Looking to support Acme Ltd. in Stoney Point N0R 1N0 in its mission", ["Stoney Point N0R 1N0"]),
     ],
 )
 def test_postcodes_and_towns(text: str, expected: list[str]) -> None:
@@ -84,6 +89,8 @@ def test_postcodes_and_towns(text: str, expected: list[str]) -> None:
         "Where: Royal Golf Club",
         "Where: Main Hall",
         "Where: The Country Club",
+        "We launched in Berlin 2024-001 as a pilot.",  # not after a town: a project code
+        "It happened in 2019 in March.",
     ],
 )
 def test_no_postcode_or_town_without_a_cue(text: str) -> None:
