@@ -53,7 +53,8 @@ _THINGS = (
 )
 _ROLES = (
     r"player|singer|actor|actress|author|writer|artist|teacher|patient|client|customer|colleague|"
-    r"employee|manager|doctor|nurse|lawyer|agent|driver|neighbou?r|tenant|landlord|student|coach"
+    r"employee|manager|doctor|nurse|lawyer|agent|driver|neighbou?r|tenant|landlord|student|coach|"
+    r"commenter|reader|viewer|subscriber"
 )
 _SPEECH = r"(?:said|says|shouted|yelled|asked|replied|told|whispered|cried|answered|screamed)"
 #: Cues before a name (any case): the name is read forwards from the cue.
@@ -69,7 +70,8 @@ _CUES_BEFORE = (
     r"(?:sung|written|directed|composed|performed|produced|painted|narrated|arranged)" + _SP + r"by",
     r"(?:" + _ROLES + r")",
     r"(?:add|added|adding)",
-    r"follow(?:s|ed|ing)?" + _SP + r"up" + _SP + r"with|(?:speak|spoke|talk|talked)" + _SP + r"(?:to|with)",
+    r"follow(?:s|ed|ing)?" + _SP + r"up" + _SP + r"with|(?:speak|spoke|talk|talked)" + _SP + r"(?:to|with)|"
+    r"(?:it['’]s|it" + _SP + r"is|it" + _SP + r"was)" + _SP + r"under",
     r"named" + _SP + r"(?:him|her|them)|(?:was|were|is)" + _SP + r"called|tribute" + _SP + r"to|"
     r"(?:have|has|had)" + _SP + r"(?:you" + _SP + r")?heard|\(not" + _SP + r"by|what['’]?s" + _SP + r"your"
     + _SP + r"name\??|name" + _SP + r"on" + _SP + r"the" + _SP + r"account\??(?:[ \t]*\p{L}+:)?|"
@@ -95,7 +97,7 @@ _NAME_HEAD = regex.compile(
 _TOWN = regex.compile(
     _NB + r"(?i:arrived" + _SP + r"(?:at|in)|flew" + _SP + r"to|flying" + _SP + r"to|grew" + _SP + r"up" + _SP
     + r"in|moved" + _SP + r"(?:here" + _SP + r")?(?:from|to)|born" + _SP + r"in|(?:lives|lived|living)" + _SP
-    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to|returned" + _SP + r"to)[ \t]+(?P<name>"
+    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to|returned" + _SP + r"to|based" + _SP + r"in)[ \t]+(?P<name>"
     + _WORDS + r")"
 )
 #: Cues after a name: found first, then the name is read backwards from the cue.
@@ -152,13 +154,18 @@ def _head_is_a_name(words: list[str]) -> bool:
 
     Each word is unknown to the dictionary, a census name, an initial or a particle; and at least one
     is unknown, or the line is a given name and a surname ("Wade Booker", "coral barajas"; not
-    "Order Confirmation", "Rose Gold", "Best Regards").
+    "Order Confirmation", "Rose Gold", "Best Regards"). A middle initial after a given name is
+    enough whatever the surname ("Savannah S. Beet"; not "Section A Overview").
     """
     keys = [w.lower().rstrip(".") for w in words]
     names = [k for k in keys if len(k) > 1 and k not in _PARTICLES]
     if len(names) < 2 or any(k in _ORG_WORDS for k in keys):
         return False
     unknown = [not _ordinary(k) for k in names]
+    if len(names) < len(keys) and any(len(k) == 1 for k in keys[1:-1]) and (
+            unknown[0] or (names[0] in given_names() and names[0] not in EVERYDAY_NAMES)) \
+            and not any(k in STOP_WORDS for k in names):
+        return True  # a given name, a middle initial, a surname: "Savannah S. Beet"
     census = [k in given_names() or k in surnames() for k in names]
     if not all(u or c for u, c in zip(unknown, census, strict=True)):
         return False

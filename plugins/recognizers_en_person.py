@@ -19,10 +19,11 @@ import regex
 from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from gateway.inspect.lexicon import given_names, is_common_not_proper, name_start, surnames
+from gateway.inspect.lexicon import given_names, is_common_not_proper, is_dictionary_word, name_start, surnames
 
 from .recognizers_common import AduanaLocalRecognizer, AduanaPatternRecognizer
 from .recognizers_en_address import LINE_PREFIX
+from .recognizers_en_proper_noun import EVERYDAY_NAMES
 from .recognizers_es_text import _INITIAL, _PARTICLE, _WORD, NAME
 
 _SP = r"[ \t]"
@@ -57,6 +58,20 @@ _PERSONAL_THINGS = (
     r"mom|mum|dad|kids?|child|children|baby|brother|sister|family|partner|boyfriend|girlfriend|"
     r"friend|house|home|flat|apartment|car|doctor|lawyer|passport|licen[cs]e|signature|parents?"
 )
+
+
+#: Cues that announce a name less surely than "said" or "directed by": "it's under X", "my son X".
+_WEAK_CUES = "a name given, asked for or credited"
+
+
+def _surely_a_name(span: str) -> bool:
+    """After a weak cue: a word the dictionary does not know, or a given name that is not everyday.
+
+    A surname that is also a word ("Review", "Price") is not enough there: "it's under Review".
+    """
+    words = [w.strip(".,").lower() for w in span.split()]
+    return any(len(w) > 1 and ((w in given_names() and w not in EVERYDAY_NAMES) or not is_dictionary_word(w))
+               for w in words)
 
 
 class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
@@ -111,12 +126,14 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             0.55,
         ),
         Pattern(
-            "a name given, asked for or credited",
+            _WEAK_CUES,
             r"(?-i:(?=\p{Lu}))" + rf"(?<={_NB}(?i:named{_SP}+(?:him|her|them|it)|(?:was|were|is|be|being){_SP}+called|"
             rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|"
-            rf"what['’]?s{_SP}+your{_SP}+name\??|\p{{L}}+['’]s{_SP}+name|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"
+            rf"what['’]?s{_SP}+your{_SP}+name\??|\p{{L}}+['’]s{_SP}+name|it(?:['’]s|{_SP}+is|{_SP}+was){_SP}+under|"
+            rf"(?:my|our|his|her|their){_SP}+(?:kid|son|daughter|wife|husband|child|brother|sister|partner|"
+            rf"nephew|niece|cousin|grandson|granddaughter)|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"
             rf"name[^.!?\n]{{0,60}}(?:change|changed|correct|update)(?:{_SP}+it)?{_SP}+to)[ \t]+)" + NAME
-            + r"(?=[ \t]*(?:[.,;:!?)\"”]|\r?\n|\Z)|[ \t]+(?i:speak|sing|play|perform|live)(?![\p{L}]))",
+            + r"(?=[ \t]*(?:[.,;:!?)\"”]|\r?\n|\Z)|[ \t]+(?-i:\p{Ll}))",
             0.55,
         ),
         Pattern(
@@ -182,6 +199,10 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         """
         kept = []
         for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
+            explanation = result.analysis_explanation
+            if explanation is not None and explanation.pattern_name == _WEAK_CUES \
+                    and not _surely_a_name(text[result.start:result.end]):
+                continue
             start = name_start(text, result.start, result.end, announced=True)
             if start is not None:
                 result.start = start

@@ -204,3 +204,42 @@ def test_given_names_in_lower_cased_text(text: str, expected: list[str]) -> None
 def test_no_given_name_in_lower_cased_words(text: str, language: str) -> None:
     recognizer = LowerCaseNameRecognizer(supported_language=language)
     assert recognizer.analyze(text, ["PERSON"], None) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Maybe it's under Sven Asplund", ["Sven Asplund"]),
+        ("I would like to remove my son Aurelio from the will.", ["Aurelio"]),
+    ],
+)
+def test_names_after_weak_cues(text: str, expected: list[str]) -> None:
+    assert context_names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It's under Review now.",  # a surname that is a word is not enough after a weak cue
+        "My son Price is high.",
+        "It was under Warranty Service until May.",
+    ],
+)
+def test_no_name_after_weak_cues_without_one(text: str) -> None:
+    assert context_names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("maybe it's under neža u bjelajac", ["neža u bjelajac"]),
+        ("as regular commenter aya lindström points out", ["aya lindström"]),
+    ],
+)
+def test_lower_case_names_after_weak_cues(text: str, expected: list[str]) -> None:
+    assert lower_names(text) == expected
+
+
+def test_lower_case_town_after_based_in() -> None:
+    assert lower_names("the agency is based in pinellas.") == ["pinellas"]
+    assert lower_names("the agency is based in the city.") == []

@@ -105,6 +105,7 @@ def test_no_postcode_or_town_without_a_cue(text: str) -> None:
         ("Jean V Rodriguez\n\nCsanádhely\nHungary", ["Jean V Rodriguez"]),
         ("}}Helena T. Hřibová\n}}Highway Capital plc", ["Helena T. Hřibová"]),  # quoted block
         ("coral barajas\n\nnew westminster\ncanada", ["coral barajas"]),
+        ("Savannah S. Beet\n\n790 Rue de Bayrout", ["Savannah S. Beet"]),  # a middle initial
     ],
 )
 def test_name_heading_a_text(text: str, expected: list[str]) -> None:
@@ -122,6 +123,9 @@ def test_name_heading_a_text(text: str, expected: list[str]) -> None:
         "Acme Support\nTicket 123",
         "Wade Booker",  # alone: no more lines, nothing heads
         "Dear Anna Ruiz,\nthanks",
+        "Section A Overview\nThe plan covers",  # an initial, but no given name before it
+        "Grace A. Period\nnotes",  # an everyday given name
+        "Plan B Options\nfor you",
     ],
 )
 def test_no_name_heading_in_headings(text: str) -> None:
