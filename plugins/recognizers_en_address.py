@@ -233,7 +233,8 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         Pattern(
             "town and postcode after 'in'",
             r"(?<=(?<![\p{L}])(?i:in|at|near)" + _SP + r"+)(?!" + _NOT_TOWNS + r")" + _TOWN + _SP
-            + r"+(?:(?!(?:19|20)\d\d-)\d{4,5}-\d{3}(?![\d\-])|(?!(?:19|20)\d\d(?!\d))\d{4,5}(?![\d\-])|" + _SPLIT_POSTCODE + r"|"
+            + r"+(?:(?!(?:19|20)\d\d-)\d{4,5}-\d{3}(?![\d\-])|(?!(?:19|20)\d\d(?!\d))\d{4,5}(?![\d\-])|"
+            + _SPLIT_POSTCODE + r"|"
             + _UK_POSTCODE + r"|(?-i:[A-Z]\d[A-Z])[ ]\d(?-i:[A-Z])\d(?![\p{L}\d]))",
             0.6,
         ),

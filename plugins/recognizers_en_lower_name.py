@@ -97,7 +97,8 @@ _NAME_HEAD = regex.compile(
 _TOWN = regex.compile(
     _NB + r"(?i:arrived" + _SP + r"(?:at|in)|flew" + _SP + r"to|flying" + _SP + r"to|grew" + _SP + r"up" + _SP
     + r"in|moved" + _SP + r"(?:here" + _SP + r")?(?:from|to)|born" + _SP + r"in|(?:lives|lived|living)" + _SP
-    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to|returned" + _SP + r"to|based" + _SP + r"in)[ \t]+(?P<name>"
+    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to|returned" + _SP + r"to|based" + _SP
+    + r"in)[ \t]+(?P<name>"
     + _WORDS + r")"
 )
 #: Cues after a name: found first, then the name is read backwards from the cue.

@@ -70,7 +70,8 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         ),
         Pattern(
             "house number, street name and number after a preposition of place",
-            r"(?=\d)" + _PLACE + r"\d{1,5}" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:" + _SP + r"+(?:" + _CAP + r"|"
+            r"(?=\d)" + _PLACE + r"\d{1,5}" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:" + _SP
+            + r"+(?:" + _CAP + r"|"
             + _LOWER + r")){0,3}" + _SP + r"+" + _HOUSE + _CLAUSE_END,
             0.55,
         ),
@@ -136,9 +137,10 @@ class CornerWithoutCornerWordRecognizer(AduanaLocalRecognizer):
     """LOCATION: two streets joined by "and" without "the corner of" ("Orvane and Postbox 297").
 
     Alone on a line of an address block, or after "is", "in", "at", "to", "with", a colon or a
-    question mark, ending the sentence or followed by "for …", "last …", "after …". Read from each "and" outwards, so most text costs one scan for " and ". The pair needs a
-    digit, and a street word or a word the dictionary does not know: "Section 3 and Section 4",
-    "Model 3 and Model 5" are not streets.
+    question mark, ending the sentence or followed by "for …", "last …", "after …". Read from each
+    "and" outwards, so most text costs one scan for " and ". The pair needs a digit, and a street
+    word or a word the dictionary does not know: "Section 3 and Section 4", "Model 3 and Model 5"
+    are not streets.
     """
 
     ENTITY = "LOCATION"
