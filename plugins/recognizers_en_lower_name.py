@@ -15,8 +15,12 @@ taken for a name only when two things hold together:
 
 The same holds for a town after a verb of living or moving ("arrived at wrocław", "grew up in x",
 "university of x"), reported as LOCATION. Two cues need no word: a vocative closing a question
-("remember me, derek?") and a contact card's first line of two or three words, every one unknown
-("leigha mackay" above the rest of the card). Once found, the words of a name are found again
+("remember me, derek?") and a text's first line that reads as a name above more lines, lower-case
+("leigha mackay") or capitalised ("Wade Booker", "Savannah S. Beet"): name words only (unknown,
+census names, initials, particles), one of them surely a name. In a text written wholly in lower
+case a census given name the dictionary does not know is a name without a cue ("you can tell
+nicole was"). After a cue, a census given name is taken even when it is also a word ("my kid
+benjamin"), unless it is an everyday word ("will", "rose"). Once found, the words of a name are found again
 wherever they recur in the same text. The words of a name are read outwards from the cue and stop
 at the first ordinary word, so
 "remove my kid layla from the will" hides "layla" only. A single-letter initial inside a name

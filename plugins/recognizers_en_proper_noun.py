@@ -23,6 +23,10 @@ the span ("Marcel Dreher"), so a first name that is also a word ("Daisy", "Rose"
 unknown surname next to it. The score is the policy's default floor (0.5): a pack that raises
 PERSON's ``min_score`` turns this guess off.
 
+A census name (the 1990 US census lists of the ``names`` wheel, :mod:`gateway.inspect.lexicon`)
+that the tagger calls a proper noun counts too, with a second signal wherever it is also a word:
+see :func:`_census_name` ("Heather is", "Sean", "Zak Sanders"; not "Rose Gold", "Border Force").
+
 Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text has its own rules.
 """
 
