@@ -79,7 +79,7 @@ _CUES_BEFORE = (
     r"named" + _SP + r"(?:him|her|them)|(?:was|were|is)" + _SP + r"called|tribute" + _SP + r"to|"
     r"(?:have|has|had)" + _SP + r"(?:you" + _SP + r")?heard|\(not" + _SP + r"by|what['’]?s" + _SP + r"your"
     + _SP + r"name\??|name" + _SP + r"on" + _SP + r"the" + _SP + r"account\??(?:[ \t]*\p{L}+:)?|"
-    r"(?<=name[^.!?\n]{0,60})(?:change|changed|correct|update)(?:" + _SP + r"it)?" + _SP + r"to",
+    r"(?:change|changed|correct|update)(?<=name[^.!?\n]{0,70})(?:" + _SP + r"it)?" + _SP + r"to",
 )
 # One scan for every cue but "said x to y" (its second name would be inside the first's match).
 _BEFORE = (

@@ -63,16 +63,11 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         Pattern("street name and number after a preposition of place", _PLACE + _NAME + _SP + r"+" + _HOUSE
                 + _CLAUSE_END, 0.55),
         Pattern(
-            "house numbers, street name and street word after a preposition of place",
+            # "at 0413 Kopfhölzistrasse 95", "at 48072 65 annfield rd": one scan for both shapes
+            "house numbers, street name, then a number or a street word, after a preposition of place",
             r"(?=\d)" + _PLACE + r"\d{1,6}(?:" + _SP + r"+\d{1,5})?" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:"
-            + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")){0,2}" + _SP + r"+" + _STREET_WORD_AFTER + _CLAUSE_END,
-            0.55,
-        ),
-        Pattern(
-            "house number, street name and number after a preposition of place",
-            r"(?=\d)" + _PLACE + r"\d{1,5}" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:" + _SP
-            + r"+(?:" + _CAP + r"|"
-            + _LOWER + r")){0,3}" + _SP + r"+" + _HOUSE + _CLAUSE_END,
+            + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")){0,3}" + _SP + r"+(?:" + _HOUSE + r"|" + _STREET_WORD_AFTER
+            + r")" + _CLAUSE_END,
             0.55,
         ),
     ]
