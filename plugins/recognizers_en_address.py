@@ -218,6 +218,7 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
             "town after a verb of living or moving",
             r"(?<=(?<![\p{L}])(?i:live|lives|lived|living|grew\s+up|born|raised|moved(?:\s+here)?|"
             r"relocated|flew|flying|fly|travel(?:l)?(?:ed|ing)?|arrived|arriving|staying|stay|based|"
+            r"returned|returning|headed|heading|"
             r"i'm|i\s+am|we're|we\s+are|currently|home\s+(?:town|city))" + _SP
             + r"+(?:(?i:in|from|to|at|back\s+to|over\s+to)" + _SP + r"+)?)(?!" + _NOT_TOWNS + r")"
             + _TOWN,
@@ -232,13 +233,29 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         Pattern(
             "town and postcode after 'in'",
             r"(?<=(?<![\p{L}])(?i:in|at|near)" + _SP + r"+)(?!" + _NOT_TOWNS + r")" + _TOWN + _SP
-            + r"+(?:(?!(?:19|20)\d\d(?!\d))\d{4,5}(?!\d)|" + _SPLIT_POSTCODE + r"|" + _UK_POSTCODE + r")",
+            + r"+(?:(?!(?:19|20)\d\d-)\d{4,5}-\d{3}(?![\d\-])|(?!(?:19|20)\d\d(?!\d))\d{4,5}(?![\d\-])|"
+            + _SPLIT_POSTCODE + r"|"
+            + _UK_POSTCODE + r"|(?-i:[A-Z]\d[A-Z])[ ]\d(?-i:[A-Z])\d(?![\p{L}\d]))",
             0.6,
         ),
         Pattern(
             "split postcode after a postcode word",
             r"(?<=(?<![\p{L}])(?i:zip|post|postal)(?:" + _SP + r"*(?i:code))?" + _SP + r"*(?:(?i:is|:)" + _SP
             + r"*)?)" + _SPLIT_POSTCODE,
+            0.6,
+        ),
+        Pattern(
+            "town before a country club after a 'Where:' label",
+            r"(?-i:(?=\p{Lu}))(?<=(?:\A|\n)[ \t]*(?i:where|venue|location|place)[ \t]*:[ \t]*)(?!" + _NOT_TOWNS
+            + r")(?!(?i:royal|grand|national|international|county|city)[ \t])" + _TOWN
+            + r"(?<!Country|Golf|Tennis)(?=" + _SP + r"+(?-i:Country|Golf|Tennis)" + _SP + r"+(?-i:Club)(?![\p{L}]))",
+            0.55,
+        ),
+        Pattern(
+            "other countries' postcodes after a postcode word",
+            # Iceland's 3 digits, Brazil's and Portugal's 99999-999 / 9999-999, the Netherlands' 9999 AA
+            r"(?=\d)(?<=(?<![\p{L}])(?i:zip|post|postal)(?:" + _SP + r"*(?i:code))?" + _SP + r"*(?:(?i:is|:)" + _SP
+            + r"*))(?<![\d\-])(?:\d{3}|\d{4,5}-\d{3}|\d{4}[ ]?(?-i:[A-Z]{2}))(?![\p{L}\d\-])",
             0.6,
         ),
     ]

@@ -15,8 +15,12 @@ taken for a name only when two things hold together:
 
 The same holds for a town after a verb of living or moving ("arrived at wrocław", "grew up in x",
 "university of x"), reported as LOCATION. Two cues need no word: a vocative closing a question
-("remember me, derek?") and a contact card's first line of two or three words, every one unknown
-("leigha mackay" above the rest of the card). Once found, the words of a name are found again
+("remember me, derek?") and a text's first line that reads as a name above more lines, lower-case
+("leigha mackay") or capitalised ("Wade Booker", "Savannah S. Beet"): name words only (unknown,
+census names, initials, particles), one of them surely a name. In a text written wholly in lower
+case a census given name the dictionary does not know is a name without a cue ("you can tell
+nicole was"). After a cue, a census given name is taken even when it is also a word ("my kid
+benjamin"), unless it is an everyday word ("will", "rose"). Once found, the words of a name are found again
 wherever they recur in the same text. The words of a name are read outwards from the cue and stop
 at the first ordinary word, so
 "remove my kid layla from the will" hides "layla" only. A single-letter initial inside a name
@@ -32,11 +36,11 @@ from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.inspect.lexicon import is_dictionary_word
+from gateway.inspect.lexicon import countries, given_names, is_dictionary_word, surnames, town_key
 
 from .recognizers_common import AduanaLocalRecognizer
-from .recognizers_en_person import _NOT_SPEAKERS
-from .recognizers_en_proper_noun import BRANDS, MODERN_WORDS, _known_word
+from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS
+from .recognizers_en_proper_noun import _PARTICLES, BRANDS, EVERYDAY_NAMES, MODERN_WORDS, _known_word
 
 _SP = r"[ \t]+"
 _NB = r"(?<![\p{L}\p{M}\d'’\-])"
@@ -53,7 +57,8 @@ _THINGS = (
 )
 _ROLES = (
     r"player|singer|actor|actress|author|writer|artist|teacher|patient|client|customer|colleague|"
-    r"employee|manager|doctor|nurse|lawyer|agent|driver|neighbou?r|tenant|landlord|student|coach"
+    r"employee|manager|doctor|nurse|lawyer|agent|driver|neighbou?r|tenant|landlord|student|coach|"
+    r"commenter|reader|viewer|subscriber"
 )
 _SPEECH = r"(?:said|says|shouted|yelled|asked|replied|told|whispered|cried|answered|screamed)"
 #: Cues before a name (any case): the name is read forwards from the cue.
@@ -69,6 +74,12 @@ _CUES_BEFORE = (
     r"(?:sung|written|directed|composed|performed|produced|painted|narrated|arranged)" + _SP + r"by",
     r"(?:" + _ROLES + r")",
     r"(?:add|added|adding)",
+    r"follow(?:s|ed|ing)?" + _SP + r"up" + _SP + r"with|(?:speak|spoke|talk|talked)" + _SP + r"(?:to|with)|"
+    r"(?:it['’]s|it" + _SP + r"is|it" + _SP + r"was)" + _SP + r"under",
+    r"named" + _SP + r"(?:him|her|them)|(?:was|were|is)" + _SP + r"called|tribute" + _SP + r"to|"
+    r"(?:have|has|had)" + _SP + r"(?:you" + _SP + r")?heard|\(not" + _SP + r"by|what['’]?s" + _SP + r"your"
+    + _SP + r"name\??|name" + _SP + r"on" + _SP + r"the" + _SP + r"account\??(?:[ \t]*\p{L}+:)?|"
+    r"(?:change|changed|correct|update)(?<=name[^.!?\n]{0,70})(?:" + _SP + r"it)?" + _SP + r"to",
 )
 # One scan for every cue but "said x to y" (its second name would be inside the first's match).
 _BEFORE = (
@@ -80,11 +91,19 @@ _BEFORE = (
 _VOCATIVE = regex.compile(r"(?<=,[ \t])\p{Ll}[\p{Ll}\p{M}'’\-]+(?=[ \t]*[!?])")
 #: A contact card's first line: two or three lower-case words, then more lines ("leigha mackay\n\n…").
 _CARD_HEAD = regex.compile(r"\A[ \t]*(\p{Ll}[\p{Ll}\p{M}'’\-]+(?:[ ]\p{Ll}[\p{Ll}\p{M}'’\-]+){1,2})[ \t]*\r?\n")
+#: A text's first line of two to four capitalised words (initials inside), more lines after it: the
+#: name heading a signature, a contact card or a recipient block ("Ana K. Ruiz\nAcme Ltd\n…").
+_NAME_HEAD = regex.compile(
+    r"\A[ \t?>}|]*(\p{Lu}[\p{Ll}\p{M}'’\-]+(?:[ ](?:\p{Lu}\.?|\p{Ll}{1,3}|\p{Lu}[\p{Ll}\p{M}'’\-]+)){1,3})"
+    r"[ \t]*\r?\n\s*\S"
+)
 #: Verbs of living and moving before a town: "arrived at wrocław", "grew up in x", "university of x".
 _TOWN = regex.compile(
     _NB + r"(?i:arrived" + _SP + r"(?:at|in)|flew" + _SP + r"to|flying" + _SP + r"to|grew" + _SP + r"up" + _SP
     + r"in|moved" + _SP + r"(?:here" + _SP + r")?(?:from|to)|born" + _SP + r"in|(?:lives|lived|living)" + _SP
-    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to)[ \t]+(?P<name>" + _WORDS + r")"
+    + r"in|university" + _SP + r"of|travel(?:l)?ed" + _SP + r"to|returned" + _SP + r"to|based" + _SP
+    + r"in)[ \t]+(?P<name>"
+    + _WORDS + r")"
 )
 #: Cues after a name: found first, then the name is read backwards from the cue.
 _AFTER_CUE = regex.compile(
@@ -106,6 +125,59 @@ def _ordinary(word: str) -> bool:
     )
 
 
+_LOWER_WORD = regex.compile(r"(?<![\p{L}\p{M}\d'’\-])\p{Ll}[\p{Ll}\p{M}'’\-]+(?![\p{L}\p{M}\d])")
+#: Month, day and continent names some census given names share ("april", "america").
+_CALENDAR = frozenset("january february march april may june july august september october november december "
+                      "monday tuesday wednesday thursday friday saturday sunday america asia africa europe "
+                      "oceania antarctica".split())
+
+
+def _lower_case_given_names(text: str) -> list[tuple[int, int]]:
+    """Given names of the census lists in a text written wholly in lower case ("you can tell nicole was").
+
+    Only a given name the dictionary does not know counts ("nicole", not "will" or "brad"), never a
+    country, a continent, a month or a brand; an unknown word or a census surname right after it joins it
+    ("nicole mahler").
+    """
+    spans: list[tuple[int, int]] = []
+    words = list(_LOWER_WORD.finditer(text))
+    for i, m in enumerate(words):
+        word = m.group()
+        if word not in given_names() or _ordinary(word) or word in _CALENDAR or town_key(word) in countries():
+            continue
+        end = m.end()
+        if i + 1 < len(words):
+            nxt = words[i + 1]
+            if text[end:nxt.start()] == " " and not _ordinary(nxt.group()) and nxt.group() not in _CALENDAR:
+                end = nxt.end()
+        spans.append((m.start(), end))
+    return spans
+
+
+def _head_is_a_name(words: list[str]) -> bool:
+    """Whether a text's first line reads as a name: name words only, and one that is surely a name.
+
+    Each word is unknown to the dictionary, a census name, an initial or a particle; and at least one
+    is unknown, or the line is a given name and a surname ("Wade Booker", "coral barajas"; not
+    "Order Confirmation", "Rose Gold", "Best Regards"). A middle initial after a given name is
+    enough whatever the surname ("Savannah S. Beet"; not "Section A Overview").
+    """
+    keys = [w.lower().rstrip(".") for w in words]
+    names = [k for k in keys if len(k) > 1 and k not in _PARTICLES]
+    if len(names) < 2 or any(k in _ORG_WORDS for k in keys):
+        return False
+    unknown = [not _ordinary(k) for k in names]
+    if len(names) < len(keys) and any(len(k) == 1 for k in keys[1:-1]) and (
+            unknown[0] or (names[0] in given_names() and names[0] not in EVERYDAY_NAMES)) \
+            and not any(k in STOP_WORDS for k in names):
+        return True  # a given name, a middle initial, a surname: "Savannah S. Beet"
+    census = [k in given_names() or k in surnames() for k in names]
+    if not all(u or c for u, c in zip(unknown, census, strict=True)):
+        return False
+    return any(unknown) or (names[0] in given_names() and names[0] not in EVERYDAY_NAMES
+                            and names[-1] in surnames())
+
+
 def _known(low: str) -> bool:
     return low in STOP_WORDS or low in BRANDS or low in MODERN_WORDS or _known_word(low, low)
 
@@ -119,7 +191,10 @@ def _name_words(text: str, start: int, end: int, forwards: bool) -> tuple[int, i
     for i, (s, e) in enumerate(words):
         word = text[s:e]
         initial = len(word.rstrip(".")) == 1 and kept and i + 1 < len(words)
-        if initial or not _ordinary(word):
+        # the cue is the second signal a given name that is also a word needs ("my kid benjamin")
+        given = (forwards and not kept and word in given_names() and word not in EVERYDAY_NAMES
+                 and word not in STOP_WORDS and len(word) > 2)
+        if initial or given or not _ordinary(word):
             kept.append((s, e))
         else:
             break
@@ -175,9 +250,11 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
                 spans += [(m.start("name"), m.end("name")) for m in speakers]
         if "?" in text or "!" in text:
             spans += [(m.start(), m.end()) for m in _VOCATIVE.finditer(text) if not _ordinary(m.group())]
-        head = _CARD_HEAD.match(text)
-        if head and not any(_ordinary(w) for w in head.group(1).split()):
+        head = _CARD_HEAD.match(text) or _NAME_HEAD.match(text)
+        if head and _head_is_a_name(head.group(1).split()):
             spans.append(head.span(1))
+        if self.supported_language == "en" and text.islower():
+            spans += _lower_case_given_names(text)
         spans += _recurrences(text, spans)
         found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]
         for m in _TOWN.finditer(text):

@@ -19,10 +19,11 @@ import regex
 from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from gateway.inspect.lexicon import name_start
+from gateway.inspect.lexicon import given_names, is_common_not_proper, is_dictionary_word, name_start, surnames
 
 from .recognizers_common import AduanaLocalRecognizer, AduanaPatternRecognizer
 from .recognizers_en_address import LINE_PREFIX
+from .recognizers_en_proper_noun import EVERYDAY_NAMES
 from .recognizers_es_text import _INITIAL, _PARTICLE, _WORD, NAME
 
 _SP = r"[ \t]"
@@ -49,7 +50,7 @@ _LOWER_NAME = (
     rf"(?=[ \t]*(?:[.,;:!?)]|\r?\n|\Z|{_SP}(?i:and|but|i|from)(?![\p{{L}}])))"
 )
 _TITLE = r"(?-i:Mr|Mrs|Ms|Mx|Dr|Prof|Sr|Sra)\."
-_SINGLE = rf"(?!{_NOT_LOWER_NAMES})(?-i:\p{{Lu}}\p{{Ll}}+)(?![\p{{L}}\-])"
+_SINGLE = rf"(?!(?:{_NOT_LOWER_NAMES})(?![\p{{L}}]))(?-i:\p{{Lu}}\p{{Ll}}+)(?![\p{{L}}\-])"
 #: A lower-case first and last name alone on a line (lower-cased text): exactly two or three words.
 _LOWER_FULL = r"(?-i:\p{Ll}{2,}(?:[ ]\p{Ll}{2,}){1,2})(?=[ \t]*\r?\n)"
 _PERSONAL_THINGS = (
@@ -57,6 +58,20 @@ _PERSONAL_THINGS = (
     r"mom|mum|dad|kids?|child|children|baby|brother|sister|family|partner|boyfriend|girlfriend|"
     r"friend|house|home|flat|apartment|car|doctor|lawyer|passport|licen[cs]e|signature|parents?"
 )
+
+
+#: Cues that announce a name less surely than "said" or "directed by": "it's under X", "my son X".
+_WEAK_CUES = "a name given, asked for or credited"
+
+
+def _surely_a_name(span: str) -> bool:
+    """After a weak cue: a word the dictionary does not know, or a given name that is not everyday.
+
+    A surname that is also a word ("Review", "Price") is not enough there: "it's under Review".
+    """
+    words = [w.strip(".,").lower() for w in span.split()]
+    return any(len(w) > 1 and ((w in given_names() and w not in EVERYDAY_NAMES) or not is_dictionary_word(w))
+               for w in words)
 
 
 class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
@@ -74,7 +89,7 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             "reported speech (said X, shouted at X)",
             rf"(?<={_NB}(?i:said|says|shouted|yelled|asked|replied|told|whispered|cried|answered|"
             rf"screamed|wrote)(?:{_SP}+(?i:at|to))?{_SP}+(?:{NAME}{_SP}+(?i:to|at){_SP}+)?)"
-            + NAME + r"(?=[ \t]*[.,:;!?\"”]|\s+(?i:and|to)\b)",
+            + NAME + r"(?=[ \t]*(?:[.,:;!?\"”]|\r?\n|\Z)|\s+(?i:and|to)\b)",
             0.55,
         ),
         Pattern(
@@ -108,6 +123,17 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             rf"reach(?:ed)?{_SP}+out{_SP}+to|meet(?:ing)?{_SP}+with|met{_SP}+with|add|added|"
             rf"player|singer|actor|actress|author|writer|artist|patient|client|customer|member|"
             rf"colleague|employee|user|detained|arrested|hired|introducing|meet)[ \t]+)" + _FULL_NAME,
+            0.55,
+        ),
+        Pattern(
+            _WEAK_CUES,
+            r"(?-i:(?=\p{Lu}))" + rf"(?<={_NB}(?i:named{_SP}+(?:him|her|them|it)|(?:was|were|is|be|being){_SP}+called|"
+            rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|"
+            rf"what['’]?s{_SP}+your{_SP}+name\??|\p{{L}}+['’]s{_SP}+name|it(?:['’]s|{_SP}+is|{_SP}+was){_SP}+under|"
+            rf"(?:my|our|his|her|their){_SP}+(?:kid|son|daughter|wife|husband|child|brother|sister|partner|"
+            rf"nephew|niece|cousin|grandson|granddaughter)|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"
+            rf"name[^.!?\n]{{0,60}}(?:change|changed|correct|update)(?:{_SP}+it)?{_SP}+to)[ \t]+)" + NAME
+            + r"(?=[ \t]*(?:[.,;:!?)\"”]|\r?\n|\Z)|[ \t]+(?-i:\p{Ll}))",
             0.55,
         ),
         Pattern(
@@ -151,17 +177,33 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
     CONTEXT: ClassVar[list[str]] = ["name", "said", "called", "directed"]
 
     def invalidate_result(self, pattern_text: str) -> bool | None:
-        """Drop runs naming a company or team ("Acme Ltd", "Premium Support")."""
-        return any(word.lower().strip(".,") in _ORG_WORDS for word in pattern_text.split())
+        """Drop runs naming a company or team ("Acme Ltd", "Premium Support") or made of plain words.
+
+        A run of common words none of which is a census name ("Express Shipping") is a product or a
+        heading, whatever cue stands before it.
+        """
+        words = [w.strip(".,") for w in pattern_text.split()]
+        if any(w.lower() in _ORG_WORDS for w in words):
+            return True
+        return all(is_common_not_proper(w) and w.lower() not in given_names() and w.lower() not in surnames()
+                   for w in words if w)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        """Match, then drop a sentence's first word that is capitalised only because it starts it."""
+        """Match, then drop a sentence's first word that is capitalised only because it starts it.
+
+        Every pattern here is a cue, so a given name opening the sentence ("Jasmine shouted at …")
+        is kept although the dictionary knows it in lower case.
+        """
         kept = []
         for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
-            start = name_start(text, result.start, result.end)
+            explanation = result.analysis_explanation
+            if explanation is not None and explanation.pattern_name == _WEAK_CUES \
+                    and not _surely_a_name(text[result.start:result.end]):
+                continue
+            start = name_start(text, result.start, result.end, announced=True)
             if start is not None:
                 result.start = start
                 kept.append(result)

@@ -23,6 +23,10 @@ the span ("Marcel Dreher"), so a first name that is also a word ("Daisy", "Rose"
 unknown surname next to it. The score is the policy's default floor (0.5): a pack that raises
 PERSON's ``min_score`` turns this guess off.
 
+A census name (the 1990 US census lists of the ``names`` wheel, :mod:`gateway.inspect.lexicon`)
+that the tagger calls a proper noun counts too, with a second signal wherever it is also a word:
+see :func:`_census_name` ("Heather is", "Sean", "Zak Sanders"; not "Rose Gold", "Border Force").
+
 Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text has its own rules.
 """
 
@@ -34,7 +38,15 @@ from typing import Any
 from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from gateway.inspect.lexicon import countries, is_common_not_proper, is_dictionary_word, is_known_proper, town_key
+from gateway.inspect.lexicon import (
+    countries,
+    given_names,
+    is_common_not_proper,
+    is_dictionary_word,
+    is_known_proper,
+    surnames,
+    town_key,
+)
 
 from .recognizers_common import AduanaLocalRecognizer
 
@@ -103,7 +115,7 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
         for tok in doc:
             if _foreign_script(tok.text):
                 start, end = tok.i, tok.i + 1
-            elif _unknown_proper_noun(tok):
+            elif _unknown_proper_noun(tok) or _census_name(doc, tok.i):
                 start, end = _extend(doc, tok.i)
             elif _coordinated_name(doc, tok.i):
                 start, end = tok.i, tok.i + 1
@@ -171,6 +183,56 @@ def _unknown_proper_noun(tok: Any) -> bool:
         return False
     # A form label ending its line ("Website:", "Personal Info:") is not a name.
     return not (tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":" and _line_end(doc[tok.i + 1]))
+
+
+#: Given names that are everyday words first ("Rose Gold", "Grant Access", "May Day"): the census
+#: lists are never the signal for these.
+EVERYDAY_NAMES = frozenset(
+    """will may june april august grace faith hope joy rose iris mark bill pat art frank grant
+    chase lance guy rich sue don ray gay sunny summer autumn winter spring star golden ruby
+    amber crystal pearl jewel penny sterling major noble king royal prince princess queen lady
+    baby honey sugar candy cookie angel precious love sage sky river ocean forest coral ivory
+    jade violet lily holly hazel olive ginger rusty dusty sandy stormy misty windy""".split()
+)
+
+
+def _census_word(tok: Any) -> bool:
+    """A capitalised proper noun that is a census given name or surname, not an everyday word."""
+    key = tok.text.lower()
+    return (
+        tok.pos_ == "PROPN" and _cased_like_a_name(tok.text) and not tok.is_stop
+        and (key in given_names() or key in surnames()) and key not in EVERYDAY_NAMES
+        and key not in BRANDS and key not in MODERN_WORDS and town_key(tok.text) not in countries()
+        and (tok.ent_type_ not in _NOT_PERSON_ENTITIES or (tok.ent_type_ == "NORP" and key in given_names()))
+    )
+
+
+def _census_name(doc: Any, i: int) -> bool:
+    """A census name the tagger calls a proper noun, with a second signal when it is also a word.
+
+    "Sean" (which the tagger may call a nationality) and given names the dictionary lists as proper
+    nouns ("Heather", "Benjamin") need only the tagger's PROPN, and a verb after them at a sentence
+    start ("Heather is"). A name that is also a word ("Sanders", "Booker", "Pinto", "Gold") counts
+    only as a given name before a surname or an unknown proper noun, or as the surname after a
+    given name ("Zak Sanders", "Wade Booker"; not "Border Force"), outside organisations.
+    """
+    tok = doc[i]
+    if not _census_word(tok):
+        return False
+    n = len(doc)
+    if i + 1 < n and (doc[i + 1].like_num or (doc[i + 1].text == ":" and _line_end(doc[i + 1]))):
+        return False
+    key = tok.text.lower()
+    if not _known_word(tok.text, tok.lemma_) or (key in given_names() and is_known_proper(key)):
+        if tok.is_sent_start or i == 0:
+            return i + 1 < n and doc[i + 1].pos_ in ("VERB", "AUX")
+        return True
+    if tok.ent_type_ in ("ORG", "NORP"):
+        return False
+    # a given name, then a surname: "Zak Sanders", not "Border Force"
+    if i + 1 < n and key in given_names() and (_census_word(doc[i + 1]) or _unknown_proper_noun(doc[i + 1])):
+        return True
+    return i > 0 and doc[i - 1].text.lower() in given_names() and _census_word(doc[i - 1])
 
 
 def _named(tok: Any) -> bool:

@@ -41,6 +41,10 @@ _PLACE = (
     r"(?<=(?<![\p{L}])(?i:on|at|of)" + _SP + r"+(?i:the" + _SP + r"+(?:north|south|east|west)(?:ern)?" + _SP
     + r"+(?:side|end|part)" + _SP + r"+of" + _SP + r"+)?)"
 )
+#: Units and currencies between two numbers: an amount or a time, not a street ("at 2 Euro 50").
+_UNITS = frozenset("euro euros eur usd gbp chf dollars pounds yen pm am gb mb kb tb ghz mhz kg km cm mm".split())
+_NUMBER_THEN_STREET_WORD = "street name and number, then a street word"
+_TRAILING_STREET_WORD = regex.compile(r"[ \t]+" + _STREET_WORD_AFTER + r"\Z")
 _CLAUSE_END = r"(?=[ \t]*(?:[.,;!?)]|\r?\n|\Z))"
 
 
@@ -50,33 +54,75 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
     ENTITY = "LOCATION"
     PATTERNS: ClassVar[list[Pattern]] = [
         Pattern(
-            "street name and number, then a street word",
-            r"(?<![\p{L}\d.])" + _NAME + _SP + r"+" + _HOUSE + r"(?=" + _SP + r"+" + _STREET_WORD_AFTER + r")",
+            _NUMBER_THEN_STREET_WORD,
+            r"(?<![\p{L}\d.])(?:" + _NAME + r"|(?<=(?<![\p{L}])(?i:on|at|of|in|to)" + _SP + r"+)" + _LOWER + r"(?:"
+            + _SP + r"+" + _LOWER + r"){0,2})" + _SP + r"+"
+            + _HOUSE + _SP + r"+" + _STREET_WORD_AFTER,
             0.6,
         ),
         Pattern("street name and number after a preposition of place", _PLACE + _NAME + _SP + r"+" + _HOUSE
                 + _CLAUSE_END, 0.55),
+        Pattern(
+            # "at 0413 Kopfhölzistrasse 95", "at 48072 65 annfield rd": one scan for both shapes
+            "house numbers, street name, then a number or a street word, after a preposition of place",
+            r"(?=\d)" + _PLACE + r"\d{1,6}(?:" + _SP + r"+\d{1,5})?" + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")(?:"
+            + _SP + r"+(?:" + _CAP + r"|" + _LOWER + r")){0,3}" + _SP + r"+(?:" + _HOUSE + r"|" + _STREET_WORD_AFTER
+            + r")" + _CLAUSE_END,
+            0.55,
+        ),
     ]
     CONTEXT: ClassVar[list[str]] = ["street", "lives", "address"]
 
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Match, then leave a street word after the house number out of the span ("Parmova 106 street").
+
+        English prose adds it to a foreign name; it is not part of the name.
+        """
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            explanation = result.analysis_explanation
+            if explanation is None or explanation.pattern_name != _NUMBER_THEN_STREET_WORD:
+                continue  # "at 12 baker street": there the street word is part of the name
+            tail = _TRAILING_STREET_WORD.search(text, result.start, result.end)
+            if tail:
+                result.end = tail.start()
+        return results
+
     def invalidate_result(self, pattern_text: str) -> bool | None:
-        """Drop "Xbox 360", "Windows 10", "Office 365": a dictionary word or a brand before the number."""
-        words = pattern_text.split()[:-1]
-        if not words:
+        """Drop "Xbox 360", "Windows 10", "Office 365": a dictionary word or a brand before the number.
+
+        With a street word after the number, the name only needs one word the dictionary does not
+        know ("Rue du Monument 12 St.", "parkring 9 street"; not "page 9 street").
+        """
+        words = pattern_text.split()
+        if len(words) > 2 and regex.fullmatch(_STREET_WORD_AFTER, words[-1]):
+            if words[0].isdigit():  # "at 48072 65 annfield rd": house numbers first
+                return any(w.lower() in _UNITS for w in words)
+            return all(is_dictionary_word(w.strip(".")) for w in words[:-2])
+        led = bool(words) and words[0].isdigit()  # "at 0413 Kopfhölzistrasse 95": a number on either side
+        words = words[1:-1] if led else words[:-1]
+        if not words or (led and any(w.lower() in _UNITS for w in words)):
             return True
         last = words[-1].strip(".")
         return bool(last.lower() in BRANDS or is_dictionary_word(last) or is_dictionary_word(last.rstrip("s"))
-                    or (not any(c.isupper() for c in last[:1]) and len(words) == 1))
+                    or (not led and not any(c.isupper() for c in last[:1]) and len(words) == 1))
 
 
 _AND = regex.compile(r"[ \t]+(?:and|&)[ \t]+")
 #: The left side of a corner, ending right before "and", opening a line or after "is/in/at/to" or a colon.
 _LEFT = regex.compile(
-    r"(?:(?<=(?:\A|\n)" + LINE_PREFIX + r")|(?<=(?<![\p{L}])(?i:is|in|at|to)[ \t]+)|(?<=:[ \t]+))"
+    r"(?:(?<=(?:\A|\n)" + LINE_PREFIX + r")|(?<=(?<![\p{L}])(?i:is|in|at|to|with)[ \t]+)|(?<=[:?][ \t]+))"
     + CORNER_SIDE + r"\Z"
 )
-#: The right side, ending the line or the sentence; a year there makes it a title ("Terms and Conditions 2024").
-_RIGHT = regex.compile(CORNER_SIDE + r"(?=[ \t]*[.?!]?[ \t]*(?:\r?\n|\Z))")
+#: The right side, ending the line or the sentence (or before "for", "last night", "after" and such
+#: that go on with it); a year there makes it a title ("Terms and Conditions 2024").
+_RIGHT = regex.compile(
+    CORNER_SIDE + r"(?=[ \t]*[.?!]?[ \t]*(?:\r?\n|\Z)"
+    r"|[ \t]+(?:for|last|after|before|in|on|please|today|tomorrow)(?![\p{L}]))"
+)
 _YEAR_END = regex.compile(r"(?<!\d)(?:19|20)\d\d\Z")
 _STREET_WORD_ALONE = regex.compile(STREET_WORD)
 _LETTERS = regex.compile(r"[\p{L}\p{M}'’\-]{3,}")
@@ -85,10 +131,11 @@ _LETTERS = regex.compile(r"[\p{L}\p{M}'’\-]{3,}")
 class CornerWithoutCornerWordRecognizer(AduanaLocalRecognizer):
     """LOCATION: two streets joined by "and" without "the corner of" ("Orvane and Postbox 297").
 
-    Alone on a line of an address block, or ending a sentence after "is", "in", "at", "to" or a
-    colon. Read from each "and" outwards, so most text costs one scan for " and ". The pair needs a
-    digit, and a street word or a word the dictionary does not know: "Section 3 and Section 4",
-    "Model 3 and Model 5" are not streets.
+    Alone on a line of an address block, or after "is", "in", "at", "to", "with", a colon or a
+    question mark, ending the sentence or followed by "for …", "last …", "after …". Read from each
+    "and" outwards, so most text costs one scan for " and ". The pair needs a digit, and a street
+    word or a word the dictionary does not know: "Section 3 and Section 4", "Model 3 and Model 5"
+    are not streets.
     """
 
     ENTITY = "LOCATION"

