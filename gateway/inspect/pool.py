@@ -39,8 +39,10 @@ from gateway.inspect.findings import Finding
 
 #: Most characters of text in one batch: about one large ticket's text, a fraction of a second of work.
 BATCH_CHARS = 16 * 1024
-#: Most messages in one batch.
-BATCH_MESSAGES = 32
+#: Most messages in one batch. Four already give most of the gain (a spaCy batch of four small messages
+#: costs about what one of eight does per message); larger batches return more messages to the event loop
+#: at once, and the health check waits behind them (docs/performance.md, round 5).
+BATCH_MESSAGES = 4
 
 
 @dataclass(eq=False)
