@@ -174,3 +174,18 @@ def test_tiny_benchmark_run_reports_every_system(tmp_path: Path) -> None:
     assert len(data["memory"]["1"]["workers"]) == 1 and data["d"]["0.5KB"]["texts"] > 0
     assert "### Targets" in result.stdout
     assert data["disk"]["records"] == 300 and data["disk"]["append_ms"]["p50"] > 0
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(600)
+@pytest.mark.xdist_group("bench-perf")
+def test_pass_timing_reports_each_stage_of_a_pass_through_request() -> None:
+    cmd = [sys.executable, str(PERF / "pass_timing.py"), "--size", "0.5KB", "--seconds", "0.5",
+           "--sqlite-synchronous", "normal"]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=550)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in result.stdout.splitlines() if line.startswith("| ")}
+    for stage in ("whole request (Pipeline.handle)", "upstream call",
+                  "store hand-off _forwarding_record: on the thread", "store hand-off append: back to the loop"):
+        assert stage in rows, result.stdout
+    assert "synchronous=normal" in result.stdout
