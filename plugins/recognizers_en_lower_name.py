@@ -40,7 +40,7 @@ from gateway.inspect.lexicon import countries, given_names, is_dictionary_word, 
 
 from .recognizers_common import AduanaLocalRecognizer
 from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS
-from .recognizers_en_proper_noun import _PARTICLES, BRANDS, EVERYDAY_NAMES, MODERN_WORDS, _known_word
+from .recognizers_en_proper_noun import _PARTICLES, BRANDS, MODERN_WORDS, _known_word, plain_given_name
 
 _SP = r"[ \t]+"
 _NB = r"(?<![\p{L}\p{M}\d'’\-])"
@@ -168,13 +168,13 @@ def _head_is_a_name(words: list[str]) -> bool:
         return False
     unknown = [not _ordinary(k) for k in names]
     if len(names) < len(keys) and any(len(k) == 1 for k in keys[1:-1]) and (
-            unknown[0] or (names[0] in given_names() and names[0] not in EVERYDAY_NAMES)) \
+            unknown[0] or (plain_given_name(names[0]))) \
             and not any(k in STOP_WORDS for k in names):
         return True  # a given name, a middle initial, a surname: "Savannah S. Beet"
     census = [k in given_names() or k in surnames() for k in names]
     if not all(u or c for u, c in zip(unknown, census, strict=True)):
         return False
-    return any(unknown) or (names[0] in given_names() and names[0] not in EVERYDAY_NAMES
+    return any(unknown) or (plain_given_name(names[0])
                             and names[-1] in surnames())
 
 
@@ -192,7 +192,7 @@ def _name_words(text: str, start: int, end: int, forwards: bool) -> tuple[int, i
         word = text[s:e]
         initial = len(word.rstrip(".")) == 1 and kept and i + 1 < len(words)
         # the cue is the second signal a given name that is also a word needs ("my kid benjamin")
-        given = (forwards and not kept and word in given_names() and word not in EVERYDAY_NAMES
+        given = (forwards and not kept and plain_given_name(word)
                  and word not in STOP_WORDS and len(word) > 2)
         if initial or given or not _ordinary(word):
             kept.append((s, e))

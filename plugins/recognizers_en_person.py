@@ -23,7 +23,7 @@ from gateway.inspect.lexicon import given_names, is_common_not_proper, is_dictio
 
 from .recognizers_common import AduanaLocalRecognizer, AduanaPatternRecognizer
 from .recognizers_en_address import LINE_PREFIX
-from .recognizers_en_proper_noun import EVERYDAY_NAMES
+from .recognizers_en_proper_noun import plain_given_name
 from .recognizers_es_text import _INITIAL, _PARTICLE, _WORD, NAME
 
 _SP = r"[ \t]"
@@ -70,7 +70,7 @@ def _surely_a_name(span: str) -> bool:
     A surname that is also a word ("Review", "Price") is not enough there: "it's under Review".
     """
     words = [w.strip(".,").lower() for w in span.split()]
-    return any(len(w) > 1 and ((w in given_names() and w not in EVERYDAY_NAMES) or not is_dictionary_word(w))
+    return any(len(w) > 1 and (plain_given_name(w) or not is_dictionary_word(w))
                for w in words)
 
 

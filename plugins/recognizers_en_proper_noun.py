@@ -196,6 +196,11 @@ EVERYDAY_NAMES = frozenset(
 )
 
 
+def plain_given_name(key: str) -> bool:
+    """Whether lower-cased ``key`` is a census given name that is not an everyday word first."""
+    return key in given_names() and key not in EVERYDAY_NAMES
+
+
 def _census_word(tok: Any) -> bool:
     """A capitalised proper noun that is a census given name or surname, not an everyday word."""
     key = tok.text.lower()

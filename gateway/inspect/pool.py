@@ -122,9 +122,7 @@ class Detector:
         """Refuse a call still waiting for a worker after ``queue_timeout`` (rule 2)."""
         if call in self._queue:
             self._queue.remove(call)
-            if not call.future.done():
-                call.future.set_exception(
-                    InspectionBusy(f"no inspection worker free within {self.queue_timeout}s"))
+            _fail(call, InspectionBusy(f"no inspection worker free within {self.queue_timeout}s"))
 
     def _dispatch(self) -> None:
         """Give each free worker the calls at the head of the queue (rule 3)."""
