@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from gateway.inspect.pool import PoolStats
 
 
 class Metrics:
@@ -29,3 +37,33 @@ class Metrics:
         self.blocked = Counter(
             "aduana_blocked_total", "Requests refused, by reason code.", ["reason"], registry=self.registry,
         )
+
+    def watch_inspection_pool(self, stats: Callable[[], PoolStats]) -> Callable[[], None]:
+        """Export the inspection pool's state, read at each scrape; returns the call that stops it."""
+        collector = _PoolCollector(stats)
+        self.registry.register(collector)
+        return lambda: self.registry.unregister(collector)
+
+
+class _PoolCollector(Collector):
+    """The inspection workers: how many are busy, what waits for them, and how calls batch."""
+
+    def __init__(self, stats: Callable[[], PoolStats]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        s = self._stats()
+        yield GaugeMetricFamily("aduana_inspection_workers", "Inspection worker processes configured.",
+                                value=s.workers)
+        yield GaugeMetricFamily("aduana_inspection_workers_busy", "Inspection workers running a call now.",
+                                value=s.busy)
+        yield GaugeMetricFamily("aduana_inspection_queued_messages",
+                                "Messages waiting for a free inspection worker.", value=s.queued)
+        yield CounterMetricFamily("aduana_inspection_worker_calls",
+                                  "Calls made to the inspection workers (one per batch).", value=s.calls)
+        yield CounterMetricFamily("aduana_inspection_messages",
+                                  "Messages the inspection workers analyzed; divided by calls, the mean batch "
+                                  "size.", value=s.messages)
+        yield CounterMetricFamily("aduana_inspection_pool_replacements",
+                                  "Times the inspection workers were replaced: a call overran its time budget "
+                                  "or a worker died.", value=s.replacements)

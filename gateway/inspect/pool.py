@@ -45,6 +45,21 @@ BATCH_CHARS = 16 * 1024
 BATCH_MESSAGES = 4
 
 
+@dataclass(frozen=True)
+class PoolStats:
+    """A snapshot of the pool for ``/metrics``: how busy the workers are and how well calls batch."""
+
+    workers: int
+    busy: int
+    #: Messages waiting for a worker.
+    queued: int
+    #: Worker calls made, and the messages they carried (their ratio is the mean batch size).
+    calls: int
+    messages: int
+    #: Times the workers were replaced (a call overran its budget, or a worker died).
+    replacements: int
+
+
 @dataclass(eq=False)
 class _Call:
     """One message waiting for, or in, a worker."""
@@ -81,6 +96,13 @@ class Detector:
         #: Worker calls made and messages they carried (their ratio is the mean batch size).
         self.calls = 0
         self.messages = 0
+        self.replacements = 0
+
+    def stats(self) -> PoolStats:
+        busy = self._workers - self._free if self._pool is not None else 0
+        queued = sum(1 for call in self._queue if not call.future.done())  # not those whose caller gave up
+        return PoolStats(workers=self._workers, busy=busy, queued=queued, calls=self.calls,
+                         messages=self.messages, replacements=self.replacements)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -225,6 +247,7 @@ class Detector:
             raise _translate(exc) from exc
 
     def _replace_pool(self) -> None:
+        self.replacements += 1
         old = self._pool
         self._pool = self._new_pool()
         self.ready = False

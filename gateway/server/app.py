@@ -86,6 +86,7 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
                             timeout=config.inspection.timeout_seconds,
                             queue_timeout=config.inspection.queue_seconds)
         await detector.start()
+        unwatch = state.metrics.watch_inspection_pool(detector.stats)
         connector = aiohttp.TCPConnector(limit=100, limit_per_host=50, enable_cleanup_closed=True)
         session = aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=False)
         audit = state.audit
@@ -115,6 +116,7 @@ def init_app(runtime: Runtime, *, checkpoint_interval: float = CHECKPOINT_INTERV
                 log.error("final_checkpoint_failed", error=type(exc).__name__)
             await session.close()
             await detector.close()
+            unwatch()
             store_executor.shutdown(wait=True)
 
     app.cleanup_ctx.append(resources)

@@ -68,8 +68,14 @@ async def test_queued_messages_go_in_one_call_and_find_what_they_find_alone(
     assert any(alone.values())  # the texts do hold findings, so the comparison means something
     calls, messages = detector.calls, detector.messages
     slow = await hold_the_worker(detector)
-    together = await asyncio.gather(*(detector.detect(request(t)) for t in TEXTS))
+    waiting = [asyncio.create_task(detector.detect(request(t))) for t in TEXTS]
+    await asyncio.sleep(0)
+    held = detector.stats()  # what /metrics shows meanwhile
+    assert (held.busy, held.queued) == (1, len(TEXTS))
+    together = await asyncio.gather(*waiting)
     assert await slow == [[]]
+    after = detector.stats()
+    assert (after.busy, after.queued, after.calls, after.messages) == (0, 0, detector.calls, detector.messages)
     batches = -(-len(TEXTS) // BATCH_MESSAGES)
     assert batches < len(TEXTS)  # or nothing was batched
     assert (detector.calls - calls, detector.messages - messages) == (1 + batches, len(TEXTS) + 1)
@@ -105,6 +111,7 @@ async def test_a_hang_in_a_batch_costs_only_the_hung_message(
         detector: Detector, alone: dict[str, list[list[Finding]]]) -> None:
     # The batch overruns the budget; nobody in it is charged: each runs again alone, in the
     # replacement worker, and only the hung one overruns alone.
+    replaced = detector.stats().replacements
     slow = await hold_the_worker(detector)
     first, hung, last = await asyncio.gather(
         detector.detect(request(TEXTS[0])), detector.detect(request("HANGNOW write to margaret@example.com")),
@@ -112,3 +119,4 @@ async def test_a_hang_in_a_batch_costs_only_the_hung_message(
     await slow
     assert isinstance(hung, InspectionTimeout)
     assert (first, last) == (alone[TEXTS[0]], alone[TEXTS[1]])
+    assert detector.stats().replacements == replaced + 2  # the batch's overrun, then the hung one's alone

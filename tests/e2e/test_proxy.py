@@ -250,6 +250,12 @@ async def test_health_readiness_and_metrics(env: Env) -> None:
     assert re.search(r'aduana_findings_total\{action="tokenize",entity_type="PERSON"\} [1-9]', text)
     assert 'aduana_blocked_total{reason="unauthenticated"}' in text
     assert "aduana_request_seconds_bucket" in text
+    # The inspection pool, read at the scrape: the fetch above went through a worker.
+    assert re.search(r"^aduana_inspection_worker_calls_total [1-9]", text, re.M)
+    assert re.search(r"^aduana_inspection_messages_total [1-9]", text, re.M)
+    assert re.search(r"^aduana_inspection_workers [1-9]", text, re.M)
+    assert "aduana_inspection_queued_messages 0.0" in text
+    assert "aduana_inspection_pool_replacements_total 0.0" in text
 
 
 async def test_no_canary_in_logs_or_files(env: Env) -> None:
