@@ -106,3 +106,24 @@ def test_fast_path_gives_the_character_pass_output(text: str) -> None:
 def test_fast_path_is_taken_for_plain_spanish() -> None:
     assert normalize("Hola José, ¿qué tal? Pagué 20 €.\nGracias").identity
     assert not normalize("Tarjeta 4111 1111\n1111 1111").identity
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("C/ Mayor 5, 1º B, 2ª planta", "C/ Mayor 5, 1o B, 2a planta"),   # ordinals fold to letters
+        ("аnа@еxample.com, Tel. ６００", "ana@example.com, Tel. 600"),     # look-alikes, full-width digits
+        ("R&D team, AT&T &bogus; ﬁ", None),                                # a ligature folds to two letters
+        ("Tarjeta ４１１１\n1111", None),                                   # a break after a digit: the pass decides
+        ("Nº &#64;", None),                                                # a reference is decoded
+    ],
+)
+def test_one_to_one_folds_keep_offsets(text: str, folded: str | None) -> None:
+    from gateway.inspect.normalize import _normalize_slow
+
+    norm = normalize(text)
+    assert norm.text == _normalize_slow(text).text
+    if folded is not None:  # the second fast path: folded in place, no span table
+        assert norm.identity and norm.text == folded
+    else:
+        assert not norm.identity
