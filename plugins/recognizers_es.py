@@ -183,11 +183,12 @@ def _iban_regex() -> str:
     """Build one regex that matches an IBAN of exactly its country's length, spaced or not.
 
     Exact lengths matter: a free-length pattern would swallow the next word ("… 1332 BANCO") and
-    then fail the checksum, losing the IBAN.
+    then fail the checksum, losing the IBAN. The country is in capitals or, for an IBAN typed all in
+    lower case ("gb82west…"), in small letters; never mixed ("Es", "De" begin ordinary words).
     """
     by_length: dict[int, list[str]] = {}
     for country, length in sorted(IBAN_LENGTHS.items()):
-        by_length.setdefault(length, []).append(country)
+        by_length.setdefault(length, []).extend((country, country.lower()))
     alternatives = [
         rf"(?-i:{'|'.join(countries)})[ ]?\d{{2}}(?:[ -]?[A-Z0-9]){{{length - 4}}}"
         for length, countries in sorted(by_length.items(), reverse=True)

@@ -185,6 +185,8 @@ def test_nss_rejected(text: str) -> None:
         ("GB82 WEST 1234 5698 7654 32", ["GB82 WEST 1234 5698 7654 32"]),
         ("FR14 2004 1010 0505 0001 3M02 606", ["FR14 2004 1010 0505 0001 3M02 606"]),
         ("NO9386011117947 y BE68539007547034", ["BE68539007547034", "NO9386011117947"]),
+        ("my iban is gb82west12345698765432 thanks", ["gb82west12345698765432"]),  # typed in lower case
+        ("es91 2100 0418 4502 0005 1332", ["es91 2100 0418 4502 0005 1332"]),
     ],
 )
 def test_iban_found(language: str, text: str, expected: list[str]) -> None:
@@ -199,6 +201,9 @@ def test_iban_found(language: str, text: str, expected: list[str]) -> None:
         "ES91 2100 0418 4502 0005 133",  # one digit short for Spain
         "DE89 3704 0044 0532 0130 0000",  # too long for Germany
         "XX91 2100 0418 4502 0005 1332",  # no such country
+        "es91 2100 0418 4502 0005 1333",  # lower case, wrong check
+        "de89370400440532013001",  # a lower-case id of an IBAN's length that fails the check
+        "Es91 2100 0418 4502 0005 1332",  # mixed-case country: a word, not an IBAN
     ],
 )
 def test_iban_rejected(text: str) -> None:
