@@ -36,7 +36,7 @@ _PHONE_WORDS = (
     r"(?i:phone|telephone|tel|mobile|cell|cellphone|landline|whatsapp|sms|call(?:\s+me)?(?:\s+(?:on|at))?|"
     r"ring(?:\s+me)?(?:\s+(?:on|at))?|text(?:\s+me)?(?:\s+(?:on|at))?|reach(?:\s+me)?\s+(?:on|at)|"
     r"answering\s+at|messages\s+to|contact\s+number|phone\s+number|mobile\s+number|cell\s+number|"
-    r"registered)"
+    r"registered|(?:desk|direct(?:\s+line)?)(?=[ \t]*:))"
 )
 #: A phone word, then up to one label-like line break ("Phone:\n439 4166").
 _AFTER_PHONE_WORD = (

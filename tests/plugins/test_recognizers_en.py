@@ -223,6 +223,8 @@ PHONES = [
     ("07700950467 fax\n+41 36 532 02 13 mobile", ["+41 36 532 02 13", "07700950467"]),
     ("Fax: +1-289-436-7124x521", ["+1-289-436-7124x521"]),
     ("no message on my registered 75 670 362. Please check", ["75 670 362"]),
+    ("Mobile: 044 300 3741\nDesk: 681-1575031\n", ["044 300 3741", "681-1575031"]),  # a line label with a colon
+    ("Direct line: 0161 496 0000", ["0161 496 0000"]),
 ]
 
 
@@ -241,6 +243,8 @@ def test_phone_shapes(text: str, expected: list[str]) -> None:
         "The total is 1 234 567 units.",
         "Call me at 3 pm.",
         "Card 4111 1111 1111 1111 expired.",
+        "Desk 2019-2021 refurbished, asset 3345-778",   # "desk" without a label's colon
+        "the help desk: ticket 123-4567890",          # the label is the ticket's, not a phone's
     ],
 )
 def test_no_phone_shape_in_other_numbers(text: str) -> None:
