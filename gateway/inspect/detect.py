@@ -342,3 +342,9 @@ def run_batch(messages: Sequence[Sequence[DetectRequest]]) -> list[list[list[Fin
 
 #: What a new worker analyzes before it takes calls: loads everything the first real call would.
 WARM_UP = (DetectRequest("warm up", "en", ("PERSON",), {"PERSON": 0.5}),)
+
+
+def warm_up() -> int:
+    """Analyze :data:`WARM_UP` in this worker and say which worker it was (its process id)."""
+    run_batch([list(WARM_UP)])
+    return os.getpid()

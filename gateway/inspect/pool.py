@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from gateway.errors import AduanaError, InspectionBusy, InspectionError, InspectionTimeout, PluginError
 from gateway.inspect.analyzer import DetectRequest, RecognizerFailure
-from gateway.inspect.detect import WARM_UP, init_worker, run_batch
+from gateway.inspect.detect import init_worker, run_batch, warm_up
 from gateway.inspect.findings import Finding
 
 #: Most characters of text in one batch: about one large ticket's text, a fraction of a second of work.
@@ -43,6 +43,10 @@ BATCH_CHARS = 16 * 1024
 #: costs about what one of eight does per message); larger batches return more messages to the event loop
 #: at once, and the health check waits behind them (docs/performance.md, round 5).
 BATCH_MESSAGES = 4
+#: Seconds between warm-up calls while some workers are still loading their analyzer, and at most
+#: how long that may take (a loaded machine takes tens of seconds; past this, start-up fails).
+WARM_UP_POLL = 0.05
+WARM_UP_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class Detector:
         self._free = 0
         self._running: set[asyncio.Task[None]] = set()
         self.ready = False
+        #: The process ids of the current workers, each of which has answered its warm-up call.
+        self.worker_pids: frozenset[int] = frozenset()
         #: Worker calls made and messages they carried (their ratio is the mean batch size).
         self.calls = 0
         self.messages = 0
@@ -119,11 +125,27 @@ class Detector:
         await self._warm_up(self._pool)
 
     async def _warm_up(self, pool: ProcessPoolExecutor) -> None:
+        """Return once every worker has loaded its analyzer and analyzed the warm-up text.
+
+        Workers start side by side, and the first one ready can take every warm-up call while another is
+        still loading; a message sent to that one would wait for it, on its time budget. So the calls go
+        on until each worker has answered one (within :data:`WARM_UP_SECONDS`).
+        """
         loop = asyncio.get_running_loop()
-        # One warm-up call per worker; the initializer runs before any of them returns.
-        await asyncio.gather(*(loop.run_in_executor(pool, run_batch, [list(WARM_UP)])
-                               for _ in range(self._workers)))
-        self.ready = pool is self._pool
+        deadline = loop.time() + WARM_UP_SECONDS
+        answered: set[int] = set()
+        while True:
+            missing = self._workers - len(answered)
+            answered.update(await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(missing))))
+            if len(answered) >= self._workers:
+                break
+            if loop.time() > deadline:
+                raise InspectionError(f"{self._workers - len(answered)} inspection worker(s) did not load "
+                                      f"within {WARM_UP_SECONDS}s")
+            await asyncio.sleep(WARM_UP_POLL)  # the others are still loading
+        if pool is self._pool:
+            self.worker_pids = frozenset(answered)
+            self.ready = True
 
     async def detect(self, requests: Sequence[DetectRequest]) -> list[list[Finding]]:
         """Findings for each request, in order; raise InspectionTimeout/InspectionBusy/InspectionError."""
