@@ -243,6 +243,10 @@ async def test_a_client_that_hangs_up_after_forwarding_leaves_a_record(rig: Rig)
 
 
 async def test_faulty_store_is_really_in_the_path(rig: Rig) -> None:
-    """Guard against a vacuous suite: the gateway's audit log writes through the wrapper."""
-    assert rig.store.failures > 0
+    """Guard against a vacuous suite: the gateway's audit log writes through the wrapper (in any test order)."""
     assert isinstance(rig.runtime.db, FaultyDatabase) and Path(rig.runtime.db.url.removeprefix("sqlite:///")).exists()
+    failures = rig.store.failures
+    rig.store.fail(r"INSERT INTO audit_records")
+    status, reason, _ = await rig.comment("No personal data here, just a status update.")
+    assert (status, reason) == (503, "audit_write_failed")
+    assert rig.store.failures > failures
