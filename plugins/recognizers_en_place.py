@@ -177,7 +177,9 @@ class TownGazetteerRecognizer(AduanaLocalRecognizer):
             town = _TOWN_LINE.fullmatch(text, above + 1, line_start - 1) if line_start else None
             words = town.group("town").split() if town else []
             # "El Argoub" opens with a particle; "de la Cruz" alone is no town.
-            if words and (words[0].lower() not in _PARTICLES or (len(words) > 1 and words[-1][0].isupper())) and (
+            if words and (words[0].lower() not in _PARTICLES or (len(words) > 1 and (
+                words[-1][0].isupper() or text.islower()
+            ))) and (
                 town_key(town.group("town")) in towns() or not all(map(is_dictionary_word, words))
             ):
                 found.append((town.start("town"), town.end("town"), self.SCORE))

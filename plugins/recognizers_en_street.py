@@ -203,9 +203,11 @@ class CornerWithoutCornerWordRecognizer(AduanaLocalRecognizer):
         return results
 
 
-#: A word inside a street's name: capitalised, an abbreviation ("u."), a code ("WE-07-A").
+#: A word inside a street's name: capitalised, an abbreviation ("u."), a lower-case street word ("Berings
+#: gate"), a code ("WE-07-A").
 _NAME_PART = (
     r"(?:(?-i:" + UPPER + r"[\p{L}\p{M}'’\-]*)(?![\p{L}\d])|(?-i:\p{Ll}{1,3}\.)"
+    r"|(?-i:vei|veien|vej|gate|gata|gatan|väg|vägen|út|útja|utca|ulica|straße|strasse)(?![\p{L}\d])"
     r"|(?-i:[A-Z\d]+(?:-[A-Z\d]+)+)(?![\p{L}\d]))"
 )
 #: A street word of English prose written after a street's name ("on Talbot Vista Street").
