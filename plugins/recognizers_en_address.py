@@ -239,7 +239,8 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         ),
         Pattern(
             "town after a street word and 'in'",  # "Kantstrasse 40 street in Nürnberg", "Main St. in Dole pri Litiji"
-            r"(?<=(?<![\p{L}])(?i:street|st\.|road|rd\.|avenue|ave\.)" + _SP + r"+(?i:in)" + _SP + r"+)(?!"
+            r"(?-i:(?=\p{Lu}))(?<=(?<![\p{L}])(?i:street|st\.|road|rd\.|avenue|ave\.)" + _SP + r"+(?i:in)" + _SP
+            + r"+)(?!"
             + _NOT_TOWNS + r")" + _TOWN,
             0.55,
         ),
@@ -298,7 +299,8 @@ class PrefixedTownRecognizer(AduanaPatternRecognizer):
     PATTERNS: ClassVar[list[Pattern]] = [
         Pattern(
             "place word and a name after a preposition of place",
-            r"(?<=(?<![\p{L}])(?i:in|to|from|near|at|of|via)" + _SP + r"+)" + _TOWN_PREFIX + _SP
+            r"(?=" + _TOWN_PREFIX + r")(?<=(?<![\p{L}])(?i:in|to|from|near|at|of|via)" + _SP + r"+)" + _TOWN_PREFIX
+            + _SP
             + r"+(?-i:" + UPPER + r"\p{Ll}[\p{L}\p{M}'’\-]*)(?![\p{L}\d])",
             0.55,
         ),

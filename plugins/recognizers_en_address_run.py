@@ -112,7 +112,7 @@ class UnitAddressRecognizer(AduanaLocalRecognizer):
 #: A street between two numbers, after a comma or "to", "at", "is", "with", and a comma before the town:
 #: ", 42374 Jõe põik 97, Kõlunõmme", "a taxi to 53217 Csabai kapu 70., Chrudim 3".
 _BETWEEN_COMMAS = regex.compile(
-    r"(?<=(?:,|(?<![\p{L}])(?i:to|at|is|with))[ \t]+)\d{1,6}(?:[ \t]+\d{1,5})?[ \t]+"
+    r"(?=\d)(?<=(?:,|(?<![\p{L}])(?i:to|at|is|with))[ \t]+)\d{1,6}(?:[ \t]+\d{1,5})?[ \t]+"
     r"(?P<name>[\p{L}\p{M}][\p{L}\p{M}'’\-]*\.?"
     r"(?:[ \t]+[\p{L}\p{M}][\p{L}\p{M}'’\-]*\.?){0,3})[ \t]+\d{1,5}(?:-?(?-i:[A-Za-z]))?\.?(?=,[ \t])"
 )
@@ -242,7 +242,7 @@ class StreetCornerRecognizer(AduanaLocalRecognizer):
 
 #: One word and "and", opening a line or after "is", "at", "to", "with", a colon or a question mark.
 _WORD_AND = regex.compile(
-    r"(?:(?<=(?:\A|\n)[ \t?>}|]*)|(?<=(?<![\p{L}])(?i:is|at|to|with)[ \t]+)|(?<=[:?][ \t]+))"
+    r"(?=\p{L})(?:(?<=(?:\A|\n)[ \t?>}|]*)|(?<=(?<![\p{L}])(?i:is|at|to|with)[ \t]+)|(?<=[:?][ \t]+))"
     r"[\p{L}\p{M}][\p{L}\p{M}'’\-]*[ \t]+(?:and|&)[ \t]+"
 )
 _CLAUSE_END = regex.compile(

@@ -229,7 +229,7 @@ class StreetNameBeforeStreetWordRecognizer(AduanaPatternRecognizer):
     PATTERNS: ClassVar[list[Pattern]] = [
         Pattern(
             "street name between 'on' and a street word",
-            r"(?<=(?<![\p{L}])(?i:on|along|down|up)" + _SP + r"+)(?:(?-i:van|von|de|del|la|le)" + _SP + r"+)?"
+            r"(?=\p{L})(?<=(?<![\p{L}])(?i:on|along|down|up)" + _SP + r"+)(?:(?-i:van|von|de|del|la|le)" + _SP + r"+)?"
             + r"(?:(?-i:" + UPPER + r"[\p{L}\p{M}'’\-]*)(?:" + _SP + r"+" + _NAME_PART + r"){0,3}(?:" + _SP
             + r"+\d{1,5}\.?)?|(?-i:\p{Ll}[\p{L}\p{M}'’\-]*)" + _SP + r"+" + STREET_WORD + r")"
             + r"(?=" + _SP + r"+" + _STREET_NOUN + r")",
