@@ -288,11 +288,13 @@ _TOWN_PREFIX = r"(?-i:North|South|East|West|New|Port|Fort|Lake|Mount|Mt\.|Saint|
 
 
 class PrefixedTownRecognizer(AduanaPatternRecognizer):
-    """LOCATION: a town named the English way, a place word and a name, after "in", "to", "from", "near".
+    """LOCATION: a town named the way place names are made, after "in", "to", "from", "near".
 
-    "invites songwriters to Port Aurelio", "moved from East Tamsin". The name after the place word
-    must be one the dictionary does not know or a census given name ("Port Elizabeth", "Fort
-    William"): "to New Relic", "in North Face jackets", "to South Park" stay visible.
+    A place word and a name ("invites songwriters to Port Aurelio", "moved from East Tamsin", a
+    district number after it: "in Cite Khzama 2,"): the name must be one the dictionary does not
+    know or a census given name ("Port Elizabeth", "Fort William"); "to New Relic", "in North Face
+    jackets", "to South Park" stay visible. Or capitalised words joined by hyphens around a particle
+    ("in Péronnes-lez-Binche", "from Stratford-upon-Avon"); "in Coca-Cola", "in Wi-Fi" are not.
     """
 
     ENTITY = "LOCATION"
@@ -300,8 +302,16 @@ class PrefixedTownRecognizer(AduanaPatternRecognizer):
         Pattern(
             "place word and a name after a preposition of place",
             r"(?=" + _TOWN_PREFIX + r")(?<=(?<![\p{L}])(?i:in|to|from|near|at|of|via)" + _SP + r"+)" + _TOWN_PREFIX
-            + _SP
-            + r"+(?-i:" + UPPER + r"\p{Ll}[\p{L}\p{M}'’\-]*)(?![\p{L}\d])",
+            + _SP + r"+(?-i:" + UPPER + r"\p{Ll}[\p{L}\p{M}'’\-]*)(?![\p{L}\d])"
+            r"(?:[ \t]\d{1,2}(?=[,.;]))?",  # a district number: "Cite Khzama 2,"
+            0.55,
+        ),
+        Pattern(
+            "hyphenated place name with a particle inside, after a preposition of place",
+            # "in Péronnes-lez-Binche", "from Stratford-upon-Avon", "to Saint-Jean-de-Luz"
+            r"(?-i:(?=\p{Lu}))(?<=(?<![\p{L}])(?i:in|to|from|near|at|of|via)" + _SP + r"+)(?-i:" + UPPER
+            + r"[\p{L}\p{M}'’]+(?:-" + UPPER + r"[\p{L}\p{M}'’]+)*-(?:lez|lès|les|sur|sous|en|le|la|de|du|des|aux|"
+            r"am|an|im|upon|on|by|in|under)-" + UPPER + r"[\p{L}\p{M}'’]+(?:-\p{L}[\p{L}\p{M}'’]*)*)(?![\p{L}\d\-])",
             0.55,
         ),
     ]
@@ -309,5 +319,8 @@ class PrefixedTownRecognizer(AduanaPatternRecognizer):
 
     def invalidate_result(self, pattern_text: str) -> bool | None:
         """Refuse a place word before an ordinary word ("New Relic", "North Face")."""
-        name = pattern_text.split()[-1]
+        words = pattern_text.split()
+        if len(words) < 2 or "-" in words[0]:
+            return False  # "Péronnes-lez-Binche": the hyphens and the particle are the place's shape
+        name = words[1]
         return is_dictionary_word(name) and name.lower() not in given_names()

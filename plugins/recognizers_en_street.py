@@ -231,7 +231,8 @@ class StreetNameBeforeStreetWordRecognizer(AduanaPatternRecognizer):
             "street name between 'on' and a street word",
             r"(?=\p{L})(?<=(?<![\p{L}])(?i:on|along|down|up)" + _SP + r"+)(?:(?-i:van|von|de|del|la|le)" + _SP + r"+)?"
             + r"(?:(?-i:" + UPPER + r"[\p{L}\p{M}'’\-]*)(?:" + _SP + r"+" + _NAME_PART + r"){0,3}(?:" + _SP
-            + r"+\d{1,5}\.?)?|(?-i:\p{Ll}[\p{L}\p{M}'’\-]*)" + _SP + r"+" + STREET_WORD + r")"
+            + r"+\d{1,5}\.?)?|(?-i:\p{Ll}[\p{L}\p{M}'’\-]*)" + _SP + r"+(?:" + STREET_WORD + r"|(?i:streets|roads))"
+            + r")"
             + r"(?=" + _SP + r"+" + _STREET_NOUN + r")",
             0.55,
         ),
@@ -245,4 +246,4 @@ class StreetNameBeforeStreetWordRecognizer(AduanaPatternRecognizer):
             return True
         if words[-1][:1].islower() and not words[0][:1].isupper():
             return is_dictionary_word(words[0])
-        return regex.fullmatch(STREET_WORD, words[-1]) is not None and len(words) == 1
+        return len(words) == 1 and regex.fullmatch(STREET_WORD, words[-1]) is not None

@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.plugins.recognizers_en_address import PrefixedTownRecognizer, TownInProseRecognizer
+from gateway.plugins.recognizers_en_address import (
+    PrefixedTownRecognizer,
+    StreetAddressRecognizer,
+    TownInProseRecognizer,
+)
+from gateway.plugins.recognizers_en_address_block import AddressBlockRecognizer
 from gateway.plugins.recognizers_en_address_run import StreetCornerRecognizer, UnitAddressRecognizer
-from gateway.plugins.recognizers_en_place import TownBeforeLandmarkRecognizer, TownGazetteerRecognizer
-from gateway.plugins.recognizers_en_street import StreetNameBeforeStreetWordRecognizer
+from gateway.plugins.recognizers_en_place import (
+    TownAboveCountryRecognizer,
+    TownBeforeLandmarkRecognizer,
+    TownGazetteerRecognizer,
+)
+from gateway.plugins.recognizers_en_street import (
+    StreetNameBeforeStreetWordRecognizer,
+    StreetWithoutStreetWordRecognizer,
+)
 
 
 def spans(recognizer_class: type, text: str, language: str = "en") -> list[str]:
@@ -121,6 +133,11 @@ def test_no_corner_in_rooms_products_and_amounts(text: str) -> None:
         ("these early shows on Talbot Vista Street were important", ["Talbot Vista"]),
         ("the shows on van Beers Lock Street were loud", ["van Beers Lock"]),
         ("the shows on vik way street were loud", ["vik way"]),  # lower case: a street word and an unknown word
+        ("the shows on lukas streets street were loud", ["lukas streets"]),
+        ("Pedestrians must enter on Graben 13 St. the first months", ["Graben 13"]),  # a house number
+        ("Pedestrians must enter on Berings gate 210 St. the first months", ["Berings gate 210"]),
+        ("Pedestrians must enter on Kossuth Lajos u. 52. St. the first months", ["Kossuth Lajos u. 52."]),
+        ("Pedestrians must enter on Travessa WE-07-A 1498 St. the first months", ["Travessa WE-07-A 1498"]),
         ("I live on Elm Street.", ["Elm"]),
     ],
 )
@@ -136,6 +153,8 @@ def test_street_name_before_street_word(text: str, expected: list[str]) -> None:
         "see it on Google Street View",  # a brand
         "Turn on Street View.",
         "cars drive on one way street signs",  # lower-case dictionary words
+        "It runs on Windows 10 St. too",  # a brand
+        "I went on Main gate 5 St.",
     ],
 )
 def test_no_street_name_in_ordinary_phrases(text: str) -> None:
@@ -148,6 +167,9 @@ def test_no_street_name_in_ordinary_phrases(text: str) -> None:
         ("songwriters from around the world to Port Aurelio to share", ["Port Aurelio"]),
         ("songwriters from around the world to East Christian to share", ["East Christian"]),  # a given name
         ("She moved from North Sigvaldi last year.", ["North Sigvaldi"]),
+        ("Celebrating its 10th year in Cite Khzama 2, Acme Group is", ["Cite Khzama 2"]),  # a district number
+        ("Celebrating its 10th year in Vaulx-lez-Binche, Acme Group is", ["Vaulx-lez-Binche"]),
+        ("She drove from Stratford-upon-Avon today.", ["Stratford-upon-Avon"]),
     ],
 )
 def test_prefixed_towns(text: str, expected: list[str]) -> None:
@@ -157,7 +179,7 @@ def test_prefixed_towns(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     ["We moved to New Relic for monitoring.", "Jackets in North Face style.", "Welcome to South Park!",
-     "Send it to New York.", "It is in East Wing 2."],
+     "Send it to New York.", "It is in East Wing 2.", "Served in Coca-Cola glasses.", "Switch to Wi-Fi mode."],
 )
 def test_no_prefixed_town_before_ordinary_words(text: str) -> None:
     assert spans(PrefixedTownRecognizer, text) == []
@@ -206,3 +228,116 @@ def test_towns_above_a_country_and_after_originally(text: str, expected: list[st
 @pytest.mark.parametrize("text", ["Total\nGermany", "de la\nSpain", "Made in\nGermany"])
 def test_no_town_above_a_country_in_labels(text: str) -> None:
     assert spans(TownGazetteerRecognizer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the following year at global x etf in kuopio, which later became acme ltd.", ["kuopio"]),
+        ("Celebrating its 10th year in Frederiksberg C, Acme Corporation is", ["Frederiksberg C"]),  # a district
+    ],
+)
+def test_lower_case_towns_after_in_and_postal_districts(text: str, expected: list[str]) -> None:
+    assert spans(TownGazetteerRecognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the order went to helsinki", "i live in reading.", "in turn, we went to nice places", "The answer is in Paris"],
+)
+def test_no_lower_case_town_without_in(text: str) -> None:
+    assert [s for s in spans(TownGazetteerRecognizer, text) if s.islower() or s.endswith(" A")] == []
+
+
+def test_town_above_a_country_when_the_text_reads_as_spanish() -> None:
+    text = "Olivia Berg\n\nPedraza de Alba\nSpain"
+    assert spans(TownAboveCountryRecognizer, text, "es") == ["Pedraza de Alba"]
+    assert spans(TownAboveCountryRecognizer, "Hola Ana, gracias por todo.\nSaludos", "es") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the restaurant is at 8841 86 rue du château", ["8841 86 rue du château"]),  # lower case after a particle
+        ("The restaurant is at 6035 66 Avenue des Tuileries", ["6035 66 Avenue des Tuileries"]),
+        ("my addr 12 Main Street", ["12 Main Street"]),
+    ],
+)
+def test_streets_with_particles(text: str, expected: list[str]) -> None:
+    assert spans(StreetAddressRecognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "keep getting address 30.90.236.117 blocked",  # "addr" is not a cue inside "address"
+        "The title refers to Holmevej 34 street in Odense.",  # a number and a street word alone
+        "Pedestrians must enter on Graben 11 St. the first months",
+    ],
+)
+def test_no_street_in_ip_addresses_or_a_bare_number_and_street_word(text: str) -> None:
+    assert spans(StreetAddressRecognizer, text) == []
+
+
+def test_street_name_starts_after_sentence_words() -> None:
+    text = "Lahual lives on Hochstrasse 96 street."
+    assert spans(StreetWithoutStreetWordRecognizer, text) == ["Hochstrasse 96"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the bus station is on floridusgasse 49", ["floridusgasse 49"]),  # wholly lower case
+        ("the bus station is on gesterbyntie 58.", ["gesterbyntie 58"]),
+    ],
+)
+def test_lower_case_street_and_number(text: str, expected: list[str]) -> None:
+    assert spans(StreetWithoutStreetWordRecognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my game is on iphone 12", "it runs on windows 11", "it is on channel 5", "the fix is on firmware 12"],
+)
+def test_no_lower_case_street_in_devices_and_words(text: str) -> None:
+    assert spans(StreetWithoutStreetWordRecognizer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mr. Wallace grew up in Unionville (Orange).", ["Unionville (Orange)"]),
+        ("Looking to support Acme Corporation in Groningen 9722 AS in its mission", ["Groningen 9722 AS"]),
+        ("The Princess arrived at Begunje na Gorenjskem this morning", ["Begunje na Gorenjskem"]),
+        ("The title refers to Slovenčeva 63 street in Dole pri Litiji. It was", ["Dole pri Litiji"]),
+        ("The title refers to 93 rue Bonneterie street in MONS-EN-BAROEUL.", ["MONS-EN-BAROEUL"]),
+    ],
+)
+def test_towns_in_prose_round5(text: str, expected: list[str]) -> None:
+    assert spans(TownInProseRecognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I grew up in Paris (and loved it)", "the shop on Main Street in The Mall", "I walked down the street in January"],
+)
+def test_no_town_in_brackets_months_or_boxes(text: str) -> None:
+    assert [s for s in spans(TownInProseRecognizer, text) if "(" in s or s in ("The Mall", "January")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("office is at 516 avenida manuel figueiredo 95 apt. 735\nthe laurels, nan 99240",
+         ["516 avenida manuel figueiredo 95 apt. 735", "the laurels, nan 99240"]),  # an empty state field
+        ("Billing address: Khatu Barsu\n 9085 ul. Rodziewicza 108 Suite 625\n Szczecin\n nan\n 71-562\n",
+         ["71-562", "9085 ul. Rodziewicza 108 Suite 625", "Szczecin", "nan"]),  # a Polish postcode
+    ],
+)
+def test_address_blocks_round5(text: str, expected: list[str]) -> None:
+    assert spans(AddressBlockRecognizer, text) == sorted(expected)
+
+
+@pytest.mark.parametrize("text", ["Item 3 widgets\nTotal 450\n", "Order 12 chairs\nTotal: 450"])
+def test_no_address_block_in_invoices(text: str) -> None:
+    assert spans(AddressBlockRecognizer, text) == []
