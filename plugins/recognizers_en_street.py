@@ -45,9 +45,7 @@ _PLACE = (
 #: Units and currencies between two numbers: an amount or a time, not a street ("at 2 Euro 50").
 _UNITS = frozenset("euro euros eur usd gbp chf dollars pounds yen pm am gb mb kb tb ghz mhz kg km cm mm".split())
 _NUMBER_THEN_STREET_WORD = "street name and number, then a street word"
-_LOWER_WORD = regex.compile(r"(?<![\p{L}\d])\p{Ll}[\p{L}\p{M}'’\-]*(?=[ \t])")
-#: Lower-case words of a street's own name the dictionary also lists ("Rue de la Paix", "Via del Corso").
-_LOWER_STREET_PARTS = r"de|del|della|di|da|das|do|dos|du|des|la|las|los|le|les|el|van|von|der|den|ter|ten|y|e|i"
+
 _TRAILING_STREET_WORD = regex.compile(r"[ \t]+" + _STREET_WORD_AFTER + r"\Z")
 _CLAUSE_END = r"(?=[ \t]*(?:[.,;!?)]|\r?\n|\Z))"
 
@@ -95,10 +93,7 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
             tail = _TRAILING_STREET_WORD.search(text, result.start, result.end)
             if tail:
                 result.end = tail.start()
-            # "Lahual lives on Hochstrasse 96 street": the name starts after the last sentence word
-            for word in _LOWER_WORD.finditer(text, result.start, result.end):
-                if is_dictionary_word(word.group()) and not regex.fullmatch(_LOWER_STREET_PARTS, word.group()):
-                    result.start = word.end() + 1
+
         return results
 
     def _lower(self, match: regex.Match[str]) -> RecognizerResult:

@@ -279,11 +279,6 @@ def test_no_street_in_ip_addresses_or_a_bare_number_and_street_word(text: str) -
     assert spans(StreetAddressRecognizer, text) == []
 
 
-def test_street_name_starts_after_sentence_words() -> None:
-    text = "Lahual lives on Hochstrasse 96 street."
-    assert spans(StreetWithoutStreetWordRecognizer, text) == ["Hochstrasse 96"]
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
