@@ -70,14 +70,14 @@ _UNIT = (
     r"(?![\p{L}\d])|#" + _SP + r"?\d{1,5}(?![\p{L}\d])"
 )
 _UK_POSTCODE = r"(?-i:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2})(?![\p{L}\d])"
-#: A postcode ends its line or clause: "Austria 73269", ", IL 62704-1234", "GRIGADALE PH36 9QH".
+#: A postcode ends its line or clause: "Austria 73269", ", IL 62704-1234", "GRIGADALE PH36 9QH", "71-562".
 _POSTCODE = (
-    r"(?:(?<![\d\-])\d{3,6}(?:-\d{3,4})?|" + _UK_POSTCODE + r")"
+    r"(?:(?<![\d\-])(?:\d{3,6}(?:-\d{3,4})?|\d{2}-\d{3})|" + _UK_POSTCODE + r")"
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z))"
 )
 #: After a town or country a postcode may be followed by the rest of the sentence ("… 40330 in case").
 _TOWN_POSTCODE = (
-    r"(?:(?<![\d\-])\d{3,6}(?:-\d{3,4})?|" + _UK_POSTCODE + r")"
+    r"(?:(?<![\d\-])(?:\d{3,6}(?:-\d{3,4})?|\d{2}-\d{3})|" + _UK_POSTCODE + r")"
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z)|" + _SP + r"+(?-i:\p{Ll}))"
 )
 #: A state code, or the placeholder a spreadsheet or database export writes for an empty state field

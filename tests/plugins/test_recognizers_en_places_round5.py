@@ -261,6 +261,7 @@ def test_town_above_a_country_when_the_text_reads_as_spanish() -> None:
         ("the restaurant is at 8841 86 rue du château", ["8841 86 rue du château"]),  # lower case after a particle
         ("The restaurant is at 6035 66 Avenue des Tuileries", ["6035 66 Avenue des Tuileries"]),
         ("my addr 12 Main Street", ["12 Main Street"]),
+        ("Send it to 12 Main Street, Szczecin nan 71-562", ["12 Main Street, Szczecin nan 71-562"]),  # Polish postcode
     ],
 )
 def test_streets_with_particles(text: str, expected: list[str]) -> None:
