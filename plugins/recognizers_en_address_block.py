@@ -203,11 +203,12 @@ def _block(lines: list[_Line], first: int) -> tuple[list[tuple[int, int]], int] 
             j += 1
             continue
         kind, length = _part(content), len(content)
-        tail = _TAIL.search(content) if kind is None else None
-        if tail is not None and tail.start():  # the last line, then the sentence goes on
-            kind, length = _part(content[:tail.start()]), tail.start()
-            if kind not in _ENDS:
-                kind = None
+        # The last line, then the sentence goes on ("Hungary. Please call me", "Kensington, nan 62654 last
+        # night"): the first break after which the line ends the address ("nan" is no sentence word).
+        for tail in _TAIL.finditer(content) if kind is None else ():
+            if tail.start() and _part(content[:tail.start()]) in _ENDS:
+                kind, length = _part(content[:tail.start()]), tail.start()
+                break
         if kind is None:
             break
         blank = False

@@ -48,7 +48,7 @@ _STOPS = frozenset(
     "today tomorrow tonight now soon asap next last every via into onto near about address addresses "
     "phone tel mobile cell email e-mail fax office website order invoice ticket total amount".split()
 )
-_NUMBER = regex.compile(r"\d{1,6}(?:-\d{2,4})?(?-i:[A-Za-z])?")
+_NUMBER = regex.compile(r"\d{1,6}(?:-\d{2,4})?(?-i:st|nd|rd|th|[A-Za-z])?")
 #: UK and Canadian postcode halves ("PH36", "9QH", "N0R", "1N0").
 _CODE = regex.compile(r"(?-i:[A-Z]{1,2}\d[A-Z\d]?|\d[A-Z]{2}|[A-Z]\d[A-Z]|\d[A-Z]\d)")
 #: A word of a place name in any script; "∆" stands for Δ in pasted Greek capitals; "u." is an abbreviation.
@@ -246,7 +246,7 @@ _WORD_AND = regex.compile(
     r"[\p{L}\p{M}][\p{L}\p{M}'’\-]*[ \t]+(?:and|&)[ \t]+"
 )
 _CLAUSE_END = regex.compile(
-    r"[ \t]*(?:[.?!]?[ \t]*(?:\r?\n|\Z)|[.?!][ \t]+|[ \t](?i:for|after|before|please|today)(?![\p{L}]))"
+    r"[ \t]*(?:[.?!]*[ \t]*(?:\r?\n|\Z)|[.?!]+[ \t]+|[ \t](?i:for|after|before|please|today)(?![\p{L}]))"
 )
 
 

@@ -104,6 +104,9 @@ def test_no_address_in_counts_chapters_and_lists(text: str) -> None:
         ("What is your address? it is Lasse and C/ Santa Ana 93", ["Lasse and C/ Santa Ana 93"]),
         ("Acme Inc.\n\nTarmo and Kaselehe põik 55", ["Tarmo and Kaselehe põik 55"]),
         ("user: freja and lindenstrasse 61", ["freja and lindenstrasse 61"]),
+        ("May I have the statement sent to Rósa and Kossuth tér 92.?", ["Rósa and Kossuth tér 92"]),
+        ("The office is at the corner of 2914 184th Street and Fremont Dale",
+         ["the corner of 2914 184th Street and Fremont Dale"]),  # an ordinal
     ],
 )
 def test_corners(text: str, expected: list[str]) -> None:
@@ -328,6 +331,10 @@ def test_no_town_in_brackets_months_or_boxes(text: str) -> None:
          ["516 avenida manuel figueiredo 95 apt. 735", "the laurels, nan 99240"]),  # an empty state field
         ("Billing address: Khatu Barsu\n 9085 ul. Rodziewicza 108 Suite 625\n Szczecin\n nan\n 71-562\n",
          ["71-562", "9085 ul. Rodziewicza 108 Suite 625", "Szczecin", "nan"]),  # a Polish postcode
+        ("change it to 354 salontie 19 apt. 206\nviljandi, vd 81886?",
+         ["354 salontie 19 apt. 206", "viljandi, vd 81886"]),  # a lower-case state code
+        ("It arrived at 12 Kossuth utca 76. Suite 257\nKensington, nan 62654 last night.",
+         ["12 Kossuth utca 76. Suite 257", "Kensington, nan 62654"]),  # the sentence goes on after the postcode
     ],
 )
 def test_address_blocks_round5(text: str, expected: list[str]) -> None:
