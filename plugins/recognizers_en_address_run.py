@@ -145,9 +145,11 @@ def _street_start(text: str, unit_start: int) -> int | None:
     kept.reverse()
     while kept and not _NUMBER.fullmatch(kept[0].group().rstrip(".,")):
         kept.pop(0)
-    if not kept or not any(_PLACE_WORD.fullmatch(t.group().rstrip(",")) for t in kept):
+    words = [t.group().rstrip(",.") for t in kept if _PLACE_WORD.fullmatch(t.group().rstrip(","))]
+    if not kept or not kept[0].group()[0].isdigit() or not words:
         return None
-    if not kept[0].group()[0].isdigit():
+    # "a 2 bedroom Apartment 5": a street's name is capitalised, a street word or no English word
+    if not (text.islower() or any(w[0].isupper() or _STREET_WORD.fullmatch(w) or not _english(w) for w in words)):
         return None
     return kept[0].start()
 

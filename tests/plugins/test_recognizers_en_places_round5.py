@@ -73,6 +73,7 @@ def test_street_between_commas(text: str, expected: list[str]) -> None:
         "Unit 3 Review Questions are due on Friday.",  # a chapter, no street before it
         "We have 3 Suite 200 rooms left for the conference.",
         "I bought 2 Samsung TVs, unit 5 was broken.",  # a lower-case "unit" is an item
+        "We rent 2 bedroom Apartment 5 to students.",  # no street name before the unit
         "I ordered 3 items, 2 boxes 3, and more.",  # a list, no town after it
         "Totals: 12, 3 Widgets 4, 5",
         "Order ACME-123, 4 chairs 2, tables.",
