@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import regex
 from presidio_analyzer import Pattern
+
+from gateway.inspect.lexicon import given_names, is_dictionary_word
 
 from .recognizers_common import UPPER, AduanaPatternRecognizer
 
@@ -30,8 +33,8 @@ _CAP = (
 _ANY = r"[\p{L}\p{M}](?:[\p{L}\p{M}'’\-]{0,3}\.|[\p{L}\p{M}'’\-]*)(?![\p{L}\d])"
 #: Lower-case words that sit inside street and town names in many languages.
 _PARTICLE = (
-    r"(?-i:de|del|della|degli|di|da|das|do|dos|du|des|la|le|les|el|van|von|der|den|ter|ten|nad|pod|"
-    r"u|y|i|e|et|and|of|am|an|im|ul\.|al\.|út|útja|utca|vei|veien|vej|gate|gata|väg|vägen|straße|"
+    r"(?-i:de|del|della|degli|di|da|das|do|dos|du|des|la|las|los|le|les|el|van|von|der|den|ter|ten|nad|pod|"
+    r"u|y|i|e|et|and|of|am|an|im|na|pri|ul\.|al\.|út|útja|utca|vei|veien|vej|gate|gata|väg|vägen|straße|"
     r"strasse|str\.)(?![\p{L}\d])"
 )
 #: Words that end a run of place words: sentence words, labels, closings.
@@ -67,14 +70,14 @@ _UNIT = (
     r"(?![\p{L}\d])|#" + _SP + r"?\d{1,5}(?![\p{L}\d])"
 )
 _UK_POSTCODE = r"(?-i:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2})(?![\p{L}\d])"
-#: A postcode ends its line or clause: "Austria 73269", ", IL 62704-1234", "GRIGADALE PH36 9QH".
+#: A postcode ends its line or clause: "Austria 73269", ", IL 62704-1234", "GRIGADALE PH36 9QH", "71-562".
 _POSTCODE = (
-    r"(?:(?<![\d\-])\d{3,6}(?:-\d{3,4})?|" + _UK_POSTCODE + r")"
+    r"(?:(?<![\d\-])(?:\d{3,6}(?:-\d{3,4})?|\d{2}-\d{3})|" + _UK_POSTCODE + r")"
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z))"
 )
 #: After a town or country a postcode may be followed by the rest of the sentence ("… 40330 in case").
 _TOWN_POSTCODE = (
-    r"(?:(?<![\d\-])\d{3,6}(?:-\d{3,4})?|" + _UK_POSTCODE + r")"
+    r"(?:(?<![\d\-])(?:\d{3,6}(?:-\d{3,4})?|\d{2}-\d{3})|" + _UK_POSTCODE + r")"
     r"(?=" + _SP + r"*(?:[,.;:?!)\]]|\r?\n|\Z)|" + _SP + r"+(?-i:\p{Ll}))"
 )
 #: A state code, or the placeholder a spreadsheet or database export writes for an empty state field
@@ -99,10 +102,13 @@ _TAIL_ANY = (
     r"(?:" + _SEP + r"(?:" + _UNIT + r"|" + _POSTCODE + r"|" + _NAME_ANY + r"(?:" + _SP + r"+"
     + _POSTCODE + r")?)){0,6}"
 )
-#: A street that leads with its house number and ends in a street word: ``4308 Morris Street``.
+#: A street that leads with its house number and ends in a street word: ``4308 Morris Street``; or has
+#: the street word first, then particles and a name, any case after a particle (``86 rue du château``).
 _STREET_NUMBER_TYPED = (
-    _NUMBER_START + r"(?:" + _NAME + r"(?<=" + _STREET_TYPE + r")|(?:" + _NAME + _SP + r"+)?"
-    + _STREET_TYPE + r"(?:" + _SP + r"+(?:" + _PARTICLE + _SP + r"+){0,2}" + _NAME + r")?"
+    _NUMBER_START + r"(?:" + _NAME + r"(?<=" + _STREET_TYPE + r")(?!" + _SP + r"+" + _PARTICLE + r")|(?:" + _NAME + _SP
+    + r"+)?"
+    + _STREET_TYPE + r"(?:" + _SP + r"+(?:" + _PARTICLE + _SP + r"+){0,2}" + _NAME + r"|" + _SP + r"+(?:"
+    + _PARTICLE + _SP + r"+){1,2}(?!" + _STOP + r")(?-i:\p{Ll}[\p{L}\p{M}'’\-]*)(?![\p{L}\d]))?"
     + r"(?:" + _SP + r"+" + _HOUSE + r")?)"
 )
 #: A street that ends with its house number: ``Favoritenstrasse 36``, ``Via Leopardi 83``.
@@ -129,7 +135,7 @@ _MILITARY = (
 )
 #: Words announcing an address ("my address is", "lives at", "send it to", "located at").
 _CUE = (
-    r"(?<=(?<![\p{L}])(?:(?i:address(?:es)?|addr\.?)(?:" + _SP + r"+(?i:is|to|as|was|of))?" + _SP
+    r"(?<=(?<![\p{L}])(?:(?i:address(?:es)?|addr(?![\p{L}])\.?)(?:" + _SP + r"+(?i:is|to|as|was|of))?" + _SP
     + r"*[:\-]?|(?i:lives?|living|lived|located|situated|resides?|residing|offices?\s+(?:is|are)|"
     r"(?:sent|send|ship|shipped|deliver|delivered|mail|mailed|return|returned|forward|forwarded|"
     r"drop(?:s|ped)?(?:\s+\w+)?\s+off|taxi)(?:\s+\w+){0,3}?\s+to|meet(?:\s+(?:me|us))?|stop|off)"
@@ -140,6 +146,9 @@ CORNER_SIDE = _SIDE
 #: A street word alone (``Postbox``, ``Street``, ``Via``), for rules that read words one by one.
 STREET_WORD = _STREET_TYPE
 _CORNER = r"(?:(?i:the" + _SP + r"+)?(?i:corner" + _SP + r"+of)" + _SP + r"+)?"
+
+
+_NUMBER_AND_STREET_WORD = regex.compile(r"\d{1,6}(?:" + _SP + r"+\d{1,5})?" + _SP + r"+" + _STREET_TYPE + r"[.,]?")
 
 
 class StreetAddressRecognizer(AduanaPatternRecognizer):
@@ -187,8 +196,12 @@ class StreetAddressRecognizer(AduanaPatternRecognizer):
     CONTEXT: ClassVar[list[str]] = ["address", "street", "live", "lives", "apartment"]
 
     def invalidate_result(self, pattern_text: str) -> bool | None:
-        """An address has a digit (a house number, a unit, a postcode): "lives at Home" is not one."""
-        return not any(c.isdigit() for c in pattern_text)
+        """An address has a digit (a house number, a unit, a postcode): "lives at Home" is not one.
+
+        A number and a street word alone ("Holmevej 34 street", "Graben 11 St.") are the end of a
+        street named before them, which the street rules find; alone they would hide the English word.
+        """
+        return not any(c.isdigit() for c in pattern_text) or _NUMBER_AND_STREET_WORD.fullmatch(pattern_text) is not None
 
 
 _TOWN = (
@@ -218,11 +231,18 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
             "town after a verb of living or moving",
             r"(?<=(?<![\p{L}])(?i:live|lives|lived|living|grew\s+up|born|raised|moved(?:\s+here)?|"
             r"relocated|flew|flying|fly|travel(?:l)?(?:ed|ing)?|arrived|arriving|staying|stay|based|"
-            r"returned|returning|headed|heading|"
+            r"returned|returning|headed|heading|originally|"
             r"i'm|i\s+am|we're|we\s+are|currently|home\s+(?:town|city))" + _SP
             + r"+(?:(?i:in|from|to|at|back\s+to|over\s+to)" + _SP + r"+)?)(?!" + _NOT_TOWNS + r")"
-            + _TOWN,
+            + _TOWN + r"(?:" + _SP + r"*\((?-i:" + UPPER + r")[\p{L}\p{M} .\-]{1,24}\))?",  # "Unionville (Orange)"
             0.6,
+        ),
+        Pattern(
+            "town after a street word and 'in'",  # "Kantstrasse 40 street in Nürnberg", "Main St. in Dole pri Litiji"
+            r"(?-i:(?=\p{Lu}))(?<=(?<![\p{L}])(?i:street|st\.|road|rd\.|avenue|ave\.)" + _SP + r"+(?i:in)" + _SP
+            + r"+)(?!"
+            + _NOT_TOWNS + r")" + _TOWN,
+            0.55,
         ),
         Pattern(
             "town of a university",
@@ -233,7 +253,8 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         Pattern(
             "town and postcode after 'in'",
             r"(?<=(?<![\p{L}])(?i:in|at|near)" + _SP + r"+)(?!" + _NOT_TOWNS + r")" + _TOWN + _SP
-            + r"+(?:(?!(?:19|20)\d\d-)\d{4,5}-\d{3}(?![\d\-])|(?!(?:19|20)\d\d(?!\d))\d{4,5}(?![\d\-])|"
+            + r"+(?:(?!(?:19|20)\d\d-)\d{4,5}-\d{3}(?![\d\-])|\d{4}[ ](?-i:[A-Z]{2})(?![\p{L}\d])|"
+            r"(?!(?:19|20)\d\d(?!\d))\d{4,5}(?![\d\-])|"
             + _SPLIT_POSTCODE + r"|"
             + _UK_POSTCODE + r"|(?-i:[A-Z]\d[A-Z])[ ]\d(?-i:[A-Z])\d(?![\p{L}\d]))",
             0.6,
@@ -260,3 +281,46 @@ class TownInProseRecognizer(AduanaPatternRecognizer):
         ),
     ]
     CONTEXT: ClassVar[list[str]] = ["city", "town", "live", "moved"]
+
+
+#: Words English place names start with ("Port Elizabeth", "Fort William", "East Lansing", "Lake Placid").
+_TOWN_PREFIX = r"(?-i:North|South|East|West|New|Port|Fort|Lake|Mount|Mt\.|Saint|St\.|Glen|Cite|Upper|Lower)"
+
+
+class PrefixedTownRecognizer(AduanaPatternRecognizer):
+    """LOCATION: a town named the way place names are made, after "in", "to", "from", "near".
+
+    A place word and a name ("invites songwriters to Port Aurelio", "moved from East Tamsin", a
+    district number after it: "in Cite Khzama 2,"): the name must be one the dictionary does not
+    know or a census given name ("Port Elizabeth", "Fort William"); "to New Relic", "in North Face
+    jackets", "to South Park" stay visible. Or capitalised words joined by hyphens around a particle
+    ("in Péronnes-lez-Binche", "from Stratford-upon-Avon"); "in Coca-Cola", "in Wi-Fi" are not.
+    """
+
+    ENTITY = "LOCATION"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern(
+            "place word and a name after a preposition of place",
+            r"(?=" + _TOWN_PREFIX + r")(?<=(?<![\p{L}])(?i:in|to|from|near|at|of|via)" + _SP + r"+)" + _TOWN_PREFIX
+            + _SP + r"+(?-i:" + UPPER + r"\p{Ll}[\p{L}\p{M}'’\-]*)(?![\p{L}\d])"
+            r"(?:[ \t]\d{1,2}(?=[,.;]))?",  # a district number: "Cite Khzama 2,"
+            0.55,
+        ),
+        Pattern(
+            "hyphenated place name with a particle inside, after a preposition of place",
+            # "in Péronnes-lez-Binche", "from Stratford-upon-Avon", "to Saint-Jean-de-Luz"
+            r"(?-i:(?=\p{Lu}))(?<=(?<![\p{L}])(?i:in|to|from|near|at|of|via)" + _SP + r"+)(?-i:" + UPPER
+            + r"[\p{L}\p{M}'’]+(?:-" + UPPER + r"[\p{L}\p{M}'’]+)*-(?:lez|lès|les|sur|sous|en|le|la|de|du|des|aux|"
+            r"am|an|im|upon|on|by|in|under)-" + UPPER + r"[\p{L}\p{M}'’]+(?:-\p{L}[\p{L}\p{M}'’]*)*)(?![\p{L}\d\-])",
+            0.55,
+        ),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["city", "town", "live", "moved"]
+
+    def invalidate_result(self, pattern_text: str) -> bool | None:
+        """Refuse a place word before an ordinary word ("New Relic", "North Face")."""
+        words = pattern_text.split()
+        if len(words) < 2 or "-" in words[0]:
+            return False  # "Péronnes-lez-Binche": the hyphens and the particle are the place's shape
+        name = words[1]
+        return is_dictionary_word(name) and name.lower() not in given_names()

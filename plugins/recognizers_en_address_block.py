@@ -32,7 +32,8 @@ from .recognizers_common import AduanaLocalRecognizer
 #: Indentation and quoting marks that may open each line of a pasted block ("> ", "??? ").
 _PREFIX = regex.compile(r"[ \t?>}|]*")
 _POSTCODE = (
-    r"(?:\d{3,6}(?:[- ]\d{2,4})?|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|\d{4}[ ]?[A-Z]{2})"
+    r"(?:\d{3,6}(?:[- ]\d{2,4})?|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
+    r"|\d{4}[ ]?[A-Z]{2})"
 )
 _UNIT = regex.compile(r"(?i)(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm)\.?[ \t]*#?\d{1,5}[A-Z]?")
 _STATE = regex.compile(r"(?i),?[ \t]*(?:[A-Z]{1,3}|\d{1,3})")
@@ -40,8 +41,10 @@ _POSTCODE_LINE = regex.compile(r"(?i),?[ \t]*" + _POSTCODE)
 #: A town: up to five words of any script without digits, maybe a bracket, a state and a postcode.
 _TOWN = regex.compile(
     r"(?i)(?P<town>[^\d\s@:/?!;,()\"“”][^\d@:/?!;,()\"“”\n]{0,38}?)(?:[ \t]*\([^)\n]{1,25}\))?"
-    r"(?:[ \t]*,?[ \t]*(?:[A-Z]{1,3}|\d{1,3}))?(?:[ \t]*,?[ \t]*(?P<post>" + _POSTCODE + r"))?"
+    r"(?:[ \t]*,?[ \t]*(?P<state>[A-Z]{1,3}|\d{1,3}))?(?:[ \t]*,?[ \t]*(?P<post>" + _POSTCODE + r"))?"
 )
+#: The placeholder an export writes for an empty state field: the line is a town line.
+_STATE_CODE = regex.compile(r"(?-i:nan|NaN|NULL)")
 #: A country line: a country of the gazetteer, maybe a bracket ("Cyprus (Greek)") and a postcode.
 _COUNTRY = regex.compile(
     r"(?i)(?P<country>[^\d\s(),][^\d(),\n]{1,40}?)(?:[ \t]*\([^)\n]{1,25}\))?[ \t]*,?(?:[ \t]*(?P<post>"
@@ -52,7 +55,7 @@ _DIGIT = regex.compile(r"\d")
 #: What may come before the street on its line: a label or a sentence, up to a colon or a sentence end.
 _LEAD = regex.compile(r"[:?!][ \t]+")
 #: Words of a sentence before a house number ("please return to 575 …"); a street's own words are not these.
-_SENTENCE_WORDS = frozenset("to is at in on the please my our it's its are was were here address".split())
+_SENTENCE_WORDS = frozenset("to is at in on with from the please my our it's its are was were here address".split())
 #: The rest of a sentence after the last line of a block ("Hungary. Please call me", "75714 in case").
 _TAIL = regex.compile(r"(?:[.?!;)\]]+(?:[ \t]+|$)|[ \t]+(?=\p{Ll}))(?!\d)")
 #: Not in a street line: a label, an item count, money, a percentage.
@@ -131,7 +134,7 @@ def _street(line: str) -> int | None:
     for m in _LEAD.finditer(line):
         start = m.end()
     body = line[start:]
-    if not body or len(body) > _MAX_LINE or "@" in body or "://" in body:
+    if not body or len(body) > 2 * _MAX_LINE or "@" in body or "://" in body:
         return None
     if len(_LETTER.findall(body)) < 3 or not _DIGIT.search(body) or _NOT_STREET.search(body):
         return None
@@ -143,6 +146,8 @@ def _street(line: str) -> int | None:
             last = word
     if last is not None:
         start, body = start + last.end(), body[last.end():]
+    if len(body) > _MAX_LINE:  # the street is what follows the sentence ("… office is at 516 …")
+        return None
     number = _NUMBER_WORD.search(body)
     if number is None:
         return None
@@ -169,8 +174,12 @@ def _part(line: str) -> str | None:
     if town and len(town.group("town").split()) <= 5:
         if not town.group("post"):
             return "town"
-        # "Total 450" ends an invoice, not an address: a town with a postcode has a name in it.
-        named = not all(map(is_common_not_proper, town.group("town").split()))
+        # "Total 450" ends an invoice, not an address: a town with a postcode has a name in it, or an
+        # empty state field between them ("the laurels, nan 99240").
+        state = town.group("state")
+        named = bool(state and _STATE_CODE.fullmatch(state)) or not all(
+            map(is_common_not_proper, town.group("town").split())
+        )
         return "town+postcode" if named else "town"
     return None
 
@@ -194,11 +203,12 @@ def _block(lines: list[_Line], first: int) -> tuple[list[tuple[int, int]], int] 
             j += 1
             continue
         kind, length = _part(content), len(content)
-        tail = _TAIL.search(content) if kind is None else None
-        if tail is not None and tail.start():  # the last line, then the sentence goes on
-            kind, length = _part(content[:tail.start()]), tail.start()
-            if kind not in _ENDS:
-                kind = None
+        # The last line, then the sentence goes on ("Hungary. Please call me", "Kensington, nan 62654 last
+        # night"): the first break after which the line ends the address ("nan" is no sentence word).
+        for tail in _TAIL.finditer(content) if kind is None else ():
+            if tail.start() and _part(content[:tail.start()]) in _ENDS:
+                kind, length = _part(content[:tail.start()]), tail.start()
+                break
         if kind is None:
             break
         blank = False

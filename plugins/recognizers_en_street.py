@@ -8,7 +8,8 @@ country writes it, with the street word fused or absent ("Kuusiku 17", "Erhvervs
 - a street word *after* the house number, the English way of reading a foreign name ("Parmova
   106 street", "Trg revolucije 17 St.");
 - a preposition of place, and the clause ending right after the number ("the bus stop is on
-  Kuusiku 17.", "he lives on the north side of Baltasar Brum 5334").
+  Kuusiku 17.", "he lives on the north side of Baltasar Brum 5334"); in a text written wholly in
+  lower case, one word of six letters or more that the dictionary does not know ("on floridusgasse 49").
 
 The second shape is also the shape of "my game is on Xbox 360" or "it runs on Windows 10": the
 name's last word must not be a dictionary word (nor one of its inflections) nor a known brand, and
@@ -27,7 +28,7 @@ from gateway.inspect.lexicon import is_dictionary_word
 
 from .recognizers_common import UPPER, AduanaLocalRecognizer, AduanaPatternRecognizer
 from .recognizers_en_address import CORNER_SIDE, LINE_PREFIX, STREET_WORD
-from .recognizers_en_proper_noun import BRANDS
+from .recognizers_en_proper_noun import BRANDS, MODERN_WORDS
 
 _SP = r"[ \t]"
 #: A capitalised word of any script, or a short abbreviation ("ul.", "R.").
@@ -44,6 +45,7 @@ _PLACE = (
 #: Units and currencies between two numbers: an amount or a time, not a street ("at 2 Euro 50").
 _UNITS = frozenset("euro euros eur usd gbp chf dollars pounds yen pm am gb mb kb tb ghz mhz kg km cm mm".split())
 _NUMBER_THEN_STREET_WORD = "street name and number, then a street word"
+
 _TRAILING_STREET_WORD = regex.compile(r"[ \t]+" + _STREET_WORD_AFTER + r"\Z")
 _CLAUSE_END = r"(?=[ \t]*(?:[.,;!?)]|\r?\n|\Z))"
 
@@ -82,6 +84,8 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         English prose adds it to a foreign name; it is not part of the name.
         """
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        if not any(c.isupper() for c in text):
+            results += [self._lower(m) for m in _LOWER_STREET.finditer(text) if _unknown_lower_street(m.group(1))]
         for result in results:
             explanation = result.analysis_explanation
             if explanation is None or explanation.pattern_name != _NUMBER_THEN_STREET_WORD:
@@ -89,7 +93,17 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
             tail = _TRAILING_STREET_WORD.search(text, result.start, result.end)
             if tail:
                 result.end = tail.start()
+
         return results
+
+    def _lower(self, match: regex.Match[str]) -> RecognizerResult:
+        score = 0.55
+        return RecognizerResult(
+            self.ENTITY, match.start(), match.end(), score,
+            analysis_explanation=AnalysisExplanation(self.name, score),
+            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                  RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+        )
 
     def invalidate_result(self, pattern_text: str) -> bool | None:
         """Drop "Xbox 360", "Windows 10", "Office 365": a dictionary word or a brand before the number.
@@ -109,6 +123,22 @@ class StreetWithoutStreetWordRecognizer(AduanaPatternRecognizer):
         last = words[-1].strip(".")
         return bool(last.lower() in BRANDS or is_dictionary_word(last) or is_dictionary_word(last.rstrip("s"))
                     or (not led and not any(c.isupper() for c in last[:1]) and len(words) == 1))
+
+
+#: In a text written wholly in lower case: one word and a house number ending the clause ("on floridusgasse 49").
+_LOWER_STREET = regex.compile(
+    _PLACE + r"(\p{Ll}[\p{L}\p{M}'’\-]{5,})" + _SP + r"+\d{1,5}(?![\p{L}\d.,]\d)(?![\p{L}\d])" + _CLAUSE_END
+)
+
+
+#: Devices named with a number, which the brand list does not hold ("on iphone 12", "on macbook 2019").
+_DEVICES = frozenset("iphone ipad ipod macbook imac airpods thinkpad chromebook pixel surface galaxy".split())
+
+
+def _unknown_lower_street(word: str) -> bool:
+    """A word the dictionary does not know, nor its plural, and no brand, device or modern word ("on ubuntu 22")."""
+    return not (word in BRANDS or word in _DEVICES or word in MODERN_WORDS or is_dictionary_word(word)
+                or is_dictionary_word(word.removesuffix("s")))
 
 
 _AND = regex.compile(r"[ \t]+(?:and|&)[ \t]+")
@@ -166,3 +196,49 @@ class CornerWithoutCornerWordRecognizer(AduanaLocalRecognizer):
                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
             ))
         return results
+
+
+#: A word inside a street's name: capitalised, an abbreviation ("u."), a lower-case street word ("Berings
+#: gate"), a code ("WE-07-A").
+_NAME_PART = (
+    r"(?:(?-i:" + UPPER + r"[\p{L}\p{M}'’\-]*)(?![\p{L}\d])|(?-i:\p{Ll}{1,3}\.)"
+    r"|(?-i:vei|veien|vej|gate|gata|gatan|väg|vägen|út|útja|utca|ulica|straße|strasse)(?![\p{L}\d])"
+    r"|(?-i:[A-Z\d]+(?:-[A-Z\d]+)+)(?![\p{L}\d]))"
+)
+#: A street word of English prose written after a street's name ("on Talbot Vista Street").
+_STREET_NOUN = r"(?i:street|st\.|road|avenue)(?![\p{L}])"
+_NOT_NAMES = frozenset("the a an my our your this that its their main high same other next one".split())
+
+
+class StreetNameBeforeStreetWordRecognizer(AduanaPatternRecognizer):
+    """LOCATION: a street's name between "on" and an English street word ("the shows on Maslow View Street").
+
+    The name is what is personal; the street word English adds stays visible. Capitalised names of
+    one to four words, abbreviations and codes inside, maybe a house number ("enter on Graben 13
+    St.", "on Kossuth Lajos u. 52. St."); in lower case only a name whose last word is itself a street word and whose
+    first word the dictionary does not know ("on vik way street"). Brands and the words of "on the
+    same street", "on Main Street", "on Google Street View" are refused.
+    """
+
+    ENTITY = "LOCATION"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern(
+            "street name between 'on' and a street word",
+            r"(?=\p{L})(?<=(?<![\p{L}])(?i:on|along|down|up)" + _SP + r"+)(?:(?-i:van|von|de|del|la|le)" + _SP + r"+)?"
+            + r"(?:(?-i:" + UPPER + r"[\p{L}\p{M}'’\-]*)(?:" + _SP + r"+" + _NAME_PART + r"){0,3}(?:" + _SP
+            + r"+\d{1,5}\.?)?|(?-i:\p{Ll}[\p{L}\p{M}'’\-]*)" + _SP + r"+(?:" + STREET_WORD + r"|(?i:streets|roads))"
+            + r")"
+            + r"(?=" + _SP + r"+" + _STREET_NOUN + r")",
+            0.55,
+        ),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["street", "lives", "address"]
+
+    def invalidate_result(self, pattern_text: str) -> bool | None:
+        """Refuse brands, "the same", "Main", and a lower-case name the dictionary knows ("on one way street")."""
+        words = [w for w in pattern_text.split() if not w.rstrip(".").isdigit()]
+        if not words or any(w.lower() in BRANDS or w.lower() in _NOT_NAMES for w in words):
+            return True
+        if words[-1][:1].islower() and not words[0][:1].isupper():
+            return is_dictionary_word(words[0])
+        return len(words) == 1 and regex.fullmatch(STREET_WORD, words[-1]) is not None
