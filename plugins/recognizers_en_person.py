@@ -18,12 +18,20 @@ from typing import ClassVar
 import regex
 from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.inspect.lexicon import given_names, is_common_not_proper, is_dictionary_word, name_start, surnames
+from gateway.inspect.lexicon import (
+    given_names,
+    is_common_not_proper,
+    is_dictionary_word,
+    is_known_proper,
+    name_start,
+    surnames,
+)
 
 from .recognizers_common import AduanaLocalRecognizer, AduanaPatternRecognizer
 from .recognizers_en_address import LINE_PREFIX
-from .recognizers_en_proper_noun import plain_given_name
+from .recognizers_en_proper_noun import BRANDS, _known_word, plain_given_name
 from .recognizers_es_text import _INITIAL, _PARTICLE, _WORD, NAME
 
 _SP = r"[ \t]"
@@ -56,7 +64,8 @@ _LOWER_FULL = r"(?-i:\p{Ll}{2,}(?:[ ]\p{Ll}{2,}){1,2})(?=[ \t]*\r?\n)"
 _PERSONAL_THINGS = (
     r"address|phone|number|e-?mail|account|card|birthday|wife|husband|son|daughter|mother|father|"
     r"mom|mum|dad|kids?|child|children|baby|brother|sister|family|partner|boyfriend|girlfriend|"
-    r"friend|house|home|flat|apartment|car|doctor|lawyer|passport|licen[cs]e|signature|parents?"
+    r"friend|house|home|flat|apartment|car|doctor|lawyer|passport|licen[cs]e|signature|parents?|"
+    r"song|songs|novel|novels|poem|poems|memoir|biography"
 )
 
 
@@ -173,6 +182,11 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             0.6,
         ),
         Pattern("a title repeated", rf"(?<={_NB}{_TITLE}[ \t]+){_TITLE}[ \t]+" + NAME, 0.6),
+        Pattern(
+            "a capitalised name after a title typed in lower case",
+            rf"(?<={_NB}(?-i:mr|mrs|ms|mx|dr|miss)\.?[ \t]+)" + NAME,
+            0.6,
+        ),
     ]
     CONTEXT: ClassVar[list[str]] = ["name", "said", "called", "directed"]
 
@@ -197,7 +211,7 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         Every pattern here is a cue, so a given name opening the sentence ("Jasmine shouted at …")
         is kept although the dictionary knows it in lower case.
         """
-        kept = []
+        kept = self._capitalised_after_cue(text) if "PERSON" in entities else []
         for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
             explanation = result.analysis_explanation
             if explanation is not None and explanation.pattern_name == _WEAK_CUES \
@@ -208,6 +222,39 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
                 result.start = start
                 kept.append(result)
         return kept
+
+
+    def _capitalised_after_cue(self, text: str) -> list[RecognizerResult]:
+        """A capitalised word inside a sentence where only a name is capitalised: before a work credited
+        to someone ("the Sanders novel") or after "gender of" ("the true gender of Miro").
+
+        Never a stop word, a company word or a brand. Before a work the word must be a census name or
+        unknown to the dictionary, and not a proper noun it lists ("the Christmas album", "the Victorian
+        novel" stay visible); after "gender of", any but a plain word ("Things").
+        """
+        found = []
+        for pattern, work in ((_BEFORE_WORK, True), (_AFTER_GENDER, False)):
+            for m in pattern.finditer(text):
+                key = m.group().lower()
+                if key in _STOP or key in _ORG_WORDS or key in BRANDS:
+                    continue
+                name = key in surnames() or plain_given_name(key) or not _known_word(key, key)
+                if (work and (is_known_proper(key) or not name)) or not (name or is_known_proper(key)):
+                    continue
+                found.append(RecognizerResult(
+                    self.ENTITY, m.start(), m.end(), 0.55,
+                    recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                          RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+        return found
+
+
+_CAPITALISED = r"(?-i:\p{Lu}\p{Ll}+)(?![\p{L}\p{M}\-'’])"
+_BEFORE_WORK = regex.compile(
+    rf"(?<={_NB}(?i:the|an?){_SP}+)" + _CAPITALISED
+    + rf"(?={_SP}+(?i:novel|novels|song|songs|album|albums|biography|memoir|concert|poem|poems)(?![\p{{L}}]))"
+)
+_AFTER_GENDER = regex.compile(rf"(?<={_NB}(?i:gender){_SP}+of{_SP}+)" + _CAPITALISED)
+_STOP = frozenset(STOP_WORDS)
 
 
 #: Line labels that are not people: form fields, mail headers, chat roles.
