@@ -176,6 +176,10 @@ def _lower_case_given_names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+#: Words opening a letter's first line that are not a name, in the languages the rule runs for.
+_GREETINGS = frozenset("dear hi hello hey estimado estimada estimados querido querida hola buenos buenas".split())
+
+
 def _repeated_below(text: str, head: regex.Match[str]) -> bool:
     """Whether the head line comes again, alone on a line, within the next three lines.
 
@@ -197,7 +201,7 @@ def _head_is_a_name(words: list[str], repeated: bool = False) -> bool:
     """
     keys = [w.lower().rstrip(".") for w in words]
     names = [k for k in keys if len(k) > 1 and k not in _PARTICLES]
-    if len(names) < 2 or any(k in _ORG_WORDS for k in keys):
+    if len(names) < 2 or any(k in _ORG_WORDS for k in keys) or keys[0] in _GREETINGS:
         return False
     unknown = [not _ordinary(k) for k in names]
     if repeated and not any(k in STOP_WORDS for k in names) and any(
@@ -322,6 +326,8 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
             spans.append(head.span(1))
         if self.supported_language == "en" and text.islower():
             spans += _lower_case_given_names(text)
+        # "vujčič's cautionary tales": the name, not its possessive ending, and found again without it
+        spans = [(s, e - 2) if text.endswith(("'s", "’s"), s, e) and e - s > 4 else (s, e) for s, e in spans]
         spans += _recurrences(text, spans)
         found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]
         for m in _TOWN.finditer(text):
