@@ -79,7 +79,7 @@ _CUES_BEFORE = (
     r"(?:last|first|full|middle|maiden|sur|given|family)[ \t]?name[ \t]*(?:\?|:|is|was)",
     r"my" + _SP + r"name" + _SP + r"is|(?:call|calls|called)" + _SP + r"me",
     r"(?:sung|written|directed|composed|performed|produced|painted|narrated|arranged)" + _SP + r"by(?:[ \t]*:)?",
-    r"(?:assistant|secretary|deputy|successor|heir)" + _SP + r"to|gender" + _SP + r"of",
+    r"(?:assistant|secretary|deputy|successor|heir)" + _SP + r"to|gender" + _SP + r"of|\(also" + _SP + r"features",
     r"(?:" + _ROLES + r")",
     r"(?:add|added|adding)",
     r"follow(?:s|ed|ing)?" + _SP + r"up" + _SP + r"with|(?:speak|spoke|talk|talked)" + _SP + r"(?:to|with)|"

@@ -137,7 +137,7 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         Pattern(
             _WEAK_CUES,
             r"(?-i:(?=\p{Lu}))" + rf"(?<={_NB}(?i:named{_SP}+(?:him|her|them|it)|(?:was|were|is|be|being){_SP}+called|"
-            rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|"
+            rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|\(also{_SP}+features|"
             rf"what['’]?s{_SP}+your{_SP}+name\??|\p{{L}}+['’]s{_SP}+name|it(?:['’]s|{_SP}+is|{_SP}+was){_SP}+under|"
             rf"(?:my|our|his|her|their){_SP}+(?:kid|son|daughter|wife|husband|child|brother|sister|partner|"
             rf"nephew|niece|cousin|grandson|granddaughter)|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"

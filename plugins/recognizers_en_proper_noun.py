@@ -129,8 +129,11 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
                 spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]), spans[-1][2])
             else:
                 spans.append(span)
-        if "," in text and spans:
-            spans += _listed_with(text, spans)
+        if "," in text and " and " in text:
+            seeds = {start for start, _, entity in spans if entity == self.ENTITY}
+            seeds |= {tok.idx for tok in doc if tok.ent_type_ == "PERSON" and _named(tok)}
+            if seeds:
+                spans += _listed_with(text, spans, seeds)
         return [
             RecognizerResult(
                 entity, start, end, self.SCORE,
@@ -150,16 +153,15 @@ _LIST = regex.compile(
 _LIST_ITEM = regex.compile(r"\p{Lu}[\p{L}\p{M}'’\-]+")
 
 
-def _listed_with(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """The other members of a list one of whose members is a name found here ("our founders: Kowalczyk,
-    Walker and Reeves").
+def _listed_with(text: str, spans: list[tuple[int, int, str]], starts: set[int]) -> list[tuple[int, int, str]]:
+    """The other members of a list one of whose members is a name (found here, or spaCy's PERSON that
+    is not a common word: ``starts``): "our founders: Kowalczyk, Walker and Reeves".
 
     Every other member must be able to be a name on its own: a census name (not an everyday word such
     as "Rose") or a word the dictionary does not know; "Bluetooth, Wifi and Alexa" has no found name,
     "Kowalczyk, Sales and Support" has a member that is only a word.
     """
     extra: list[tuple[int, int, str]] = []
-    starts = {start for start, _, entity in spans if entity == "PERSON"}
     for m in _LIST.finditer(text):
         items = [(i.start() + m.start(), i.end() + m.start()) for i in _LIST_ITEM.finditer(m.group())]
         if not any(start in starts for start, _ in items):

@@ -96,6 +96,8 @@ def test_no_name_heading_a_block(text: str) -> None:
         # a list with one found name: its other members are census names
         ("Our 3 founders: Kowalszewicz, Walker and Reeves. The idea was born on a beach.",
          ["Kowalszewicz", "Reeves", "Walker"]),
+        # a list's found name may open it
+        ("Our founders: Walker, Kowalszewicz and Reeves. The idea was born.", ["Kowalszewicz", "Reeves", "Walker"]),
         # two census surnames before a verb, one not an everyday word
         ("Is that the best song? Shaw and Costa were precision engineers.", ["Costa", "Shaw"]),
         # "-es" after a consonant is not a plural: "Boyes" is not "boys"
@@ -148,6 +150,7 @@ def test_es_plural_only_after_a_hiss_or_o(word: str, known: bool) -> None:
         ("Unlike the Sanders novel, it has a happy ending.", ["Sanders"]),
         ("The true gender of Miro has been under debate for years.", ["Miro"]),
         ("(though Hall's song was actually about a boat!)", ["Hall"]),
+        ("From the film (also features Tamsin Oberwald. What's not to love?", ["Tamsin Oberwald"]),
     ],
 )
 def test_capitalised_names_after_person_cues(text: str, expected: list[str]) -> None:
@@ -162,6 +165,7 @@ def test_capitalised_names_after_person_cues(text: str, expected: list[str]) -> 
         "My son Price is high.",
         "The Acme song plays on hold; order 77812 is late.",
         "Ms. Total: 45.00 EUR",
+        "The app (also features Dark Mode and cloud sync).",
     ],
 )
 def test_no_capitalised_name_after_person_cues(text: str) -> None:
@@ -179,6 +183,7 @@ def test_no_capitalised_name_after_person_cues(text: str) -> None:
         ("he spent a year as the assistant to izaak vrenholm, then left.", ["izaak vrenholm"]),
         ("comedy, kids & family\ndirected by:    emmaline tyndrick", ["emmaline tyndrick"]),
         ("the true gender of takahiro has been under debate for years.", ["takahiro"]),
+        ("from the film (also features otohiro sanyamaru. what's not to love?", ["otohiro sanyamaru"]),
         ("unlike the magnuswold novel, it has a happy ending.", ["magnuswold"]),
         ("as regular commenter letícia martins points out, it works.", ["letícia martins"]),
         ("is this the best song? erikstrom and waller were precision engineers.", ["erikstrom", "waller"]),
@@ -199,6 +204,7 @@ def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
         ("the new guy said hello to everyone", "en"),
         ("sales and marketing were merged. kubectl and helm were updated.", "en"),
         ("the true gender of the baby has been under debate.", "en"),
+        ("the app (also features dark mode and cloud sync).", "en"),
         ("the new song is bad and the old album is better.", "en"),
         ("note: please restart the router.\ntotal: twelve items in the box.", "en"),
         ("i will bill the customer and the jasmine tea was fine.", "en"),
