@@ -257,6 +257,28 @@ _PAIR = regex.compile(
 )
 
 
+#: Two lower-case words around a one-letter initial that is not an English word or sign ("a", "i", "x"),
+#: all on one line: "sadayo n nakahara from …", "hrvatin j babić".
+_AROUND_INITIAL = regex.compile(
+    r"(?<![\p{L}\p{M}\d'’\-])(\p{Ll}[\p{Ll}\p{M}'’\-]+)[ \t]+[b-hj-wyz]\.?[ \t]+(\p{Ll}[\p{Ll}\p{M}'’\-]+)"
+    r"(?![\p{L}\p{M}\d])"
+)
+
+
+def _around_an_initial(text: str) -> list[tuple[int, int]]:
+    """A lower-case given name, middle initial and surname: both words unknown, or one unknown and the
+    other a census name ("sadayo n nakahara"; not "plan b option", "vitamin c tablets", "type c cable")."""
+    spans: list[tuple[int, int]] = []
+    for m in _AROUND_INITIAL.finditer(text):
+        first, last = m.group(1), m.group(2)
+        unknown = [not _ordinary(first), not _ordinary(last)]
+        census = [first in given_names(), last in surnames()]
+        if any(unknown) and all(u or c for u, c in zip(unknown, census, strict=True)) \
+                and first not in STOP_WORDS and last not in STOP_WORDS:
+            spans.append(m.span())
+    return spans
+
+
 def _subject_pairs(text: str) -> list[tuple[int, int]]:
     """Both words of a pair opening a sentence, said to be people, one unknown and the other unknown or a
     surname ("eriksson and waller were precision engineers"; not "sales and marketing were merged",
@@ -324,8 +346,10 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
         head = _CARD_HEAD.match(text) or _NAME_HEAD.match(text)
         if head and _head_is_a_name(head.group(1).split(), _repeated_below(text, head)):
             spans.append(head.span(1))
-        if self.supported_language == "en" and text.islower():
-            spans += _lower_case_given_names(text)
+        if self.supported_language == "en":
+            if text.islower():
+                spans += _lower_case_given_names(text)
+            spans += _around_an_initial(text)
         # "vujčič's cautionary tales": the name, not its possessive ending, and found again without it
         spans = [(s, e - 2) if text.endswith(("'s", "’s"), s, e) and e - s > 4 else (s, e) for s, e in spans]
         spans += _recurrences(text, spans)

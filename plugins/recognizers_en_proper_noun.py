@@ -194,7 +194,9 @@ def _foreign_script(word: str) -> bool:
 
 
 def _cased_like_a_name(word: str) -> bool:
-    """``Antall``, ``O'Brien``, ``Jean-Luc``, ``McCoy``: a capital, then lower case, letters only."""
+    """``Antall``, ``O'Brien``, ``Jean-Luc``, ``McCoy``, Dutch ``IJsselmeer``: a capital, then lower case."""
+    if word.startswith("IJ") and word[2:3].islower():  # Dutch writes the digraph IJ as one capital
+        word = word[1:]
     if len(word) < 2 or not word[0].isupper() or not word[1:2].islower():
         return False
     return all(c.isalpha() or c in "'’-" for c in word)

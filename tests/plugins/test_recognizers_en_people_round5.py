@@ -139,6 +139,10 @@ def test_es_plural_only_after_a_hiss_or_o(word: str, known: bool) -> None:
     assert _known_word(word, word) is known
 
 
+def test_dutch_ij_capital(nlp: Any) -> None:
+    assert proper_nouns(nlp, "Yesterday the IJsselvoort family shouted at me.") == ["IJsselvoort"]
+
+
 # --- capitalised cues: a title in lower case, a work credited, "gender of", possessives -----------------
 
 
@@ -191,6 +195,8 @@ def test_no_capitalised_name_after_person_cues(text: str) -> None:
         ("eyglor: what a wife.\nmary: remember me? yes!", ["eyglor", "mary"]),
         ("several ceos this year, including jasmine sopolvek of gatos inc.", ["jasmine sopolvek"]),
         ("they sang the verses from ana vujvič's cautionary tales, like early vujvič?", ["ana vujvič", "vujvič"]),
+        ("sadaki n nakahiro from global synergy corp. is the keynote speaker", ["sadaki n nakahiro"]),
+        ("the maria j gonzalez account", ["maria j gonzalez"]),
     ],
 )
 def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
@@ -210,6 +216,9 @@ def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
         ("i will bill the customer and the jasmine tea was fine.", "en"),
         ("order 48213 was shipped, the courier said: tomorrow.", "en"),
         ("el pedido 48213 llegó tarde, dijo el cliente.", "es"),
+        ("use plan b option or the vitamin c tablets with a type c cable, section x overview", "en"),
+        ("kubectl x helm, k8s v 12 and the wifi n router", "en"),
+        ("la calle b numero 12, piso c derecha", "es"),
     ],
 )
 def test_no_lower_case_name_without_one(text: str, language: str) -> None:
