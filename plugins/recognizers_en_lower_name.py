@@ -46,7 +46,7 @@ from gateway.inspect.lexicon import (
 )
 
 from .recognizers_common import AduanaLocalRecognizer
-from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS
+from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS, _PERSON_VERBS
 from .recognizers_en_proper_noun import _PARTICLES, BRANDS, MODERN_WORDS, _known_word, plain_given_name
 
 _SP = r"[ \t]+"
@@ -125,6 +125,7 @@ _AFTER_CUE = regex.compile(
     r"(?i:" + _SP + r"(?:lives|lived|resides|resided|was" + _SP + r"born|is" + _SP + r"from|comes" + _SP
     + r"from|grew" + _SP + r"up|moved" + _SP + r"to|had" + _SP + r"given|gave)|['’]s" + _SP + r"(?:" + _THINGS
     + r")|" + _SP + r"(?:novel|novels|song|songs|album|albums|biography|memoir)(?<=\bthe[ \t]+\p{L}+[ \t]+\p{L}+)"
+    + r"|" + _SP + r"(?:" + _PERSON_VERBS + r")"
     + r"|" + _SP + _SPEECH + r"|,[ \t]+the[ \t]+[\p{Ll}\-]+(?:[ \t]+[\p{Ll}\-]+){0,4},[ \t]+" + _SPEECH
     + r")(?![\p{L}])"
 )

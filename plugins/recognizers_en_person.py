@@ -69,6 +69,14 @@ _PERSONAL_THINGS = (
 )
 
 
+#: What a sentence's subject does when it is a person: "Aa+ began writing", "Aa+ will be talking".
+_PERSON_VERBS = (
+    r"began{_SP}+writing|started{_SP}+writing|will{_SP}+be{_SP}+(?:talking|speaking|presenting)|"
+    r"is{_SP}+the{_SP}+keynote{_SP}+speaker|spent{_SP}+(?:a|one|two|three|several){_SP}+years?{_SP}+(?:at|as|in|with)|"
+    r"was{_SP}+influenced{_SP}+by|listed{_SP}+(?:his|her|their){_SP}+(?:top|favou?rite)|"
+    r"is{_SP}+(?:a{_SP}+)?very{_SP}+(?:reliable|kind|patient|friendly|honest|nice|"
+    r"helpful|polite|rude|impulsive|talented)(?:{_SP}+(?:person|man|woman|guy|girl|boy))?"
+).replace("{_SP}", _SP)
 #: Cues that announce a name less surely than "said" or "directed by": "it's under X", "my son X".
 _WEAK_CUES = "a name given, asked for or credited"
 
@@ -155,6 +163,11 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             "name before a verb of residence",
             _WORD_START + NAME + rf"(?={_SP}+(?i:lives|lived|resides|resided|was{_SP}+born|is{_SP}+from|comes{_SP}+"
             rf"from|grew{_SP}+up|moved{_SP}+to|had{_SP}+given|gave)(?![\p{{L}}]))",
+            0.55,
+        ),
+        Pattern(
+            "name before what only a person does",
+            _WORD_START + NAME + rf"(?={_SP}+(?i:{_PERSON_VERBS})(?![\p{{L}}]))",
             0.55,
         ),
         Pattern(

@@ -155,6 +155,11 @@ def test_dutch_ij_capital(nlp: Any) -> None:
         ("The true gender of Miro has been under debate for years.", ["Miro"]),
         ("(though Hall's song was actually about a boat!)", ["Hall"]),
         ("From the film (also features Tamsin Oberwald. What's not to love?", ["Tamsin Oberwald"]),
+        # what only a person does, after the name
+        ("Walker began writing as a teenager.", ["Walker"]),
+        ("Tomasz Quellberg will be talking in the conference", ["Tomasz Quellberg"]),
+        ("It may be that Sanders was influenced by an earlier song.", ["Sanders"]),
+        ("Brenna Holt is very reliable. You can depend on her.", ["Brenna Holt"]),
     ],
 )
 def test_capitalised_names_after_person_cues(text: str, expected: list[str]) -> None:
@@ -170,6 +175,8 @@ def test_capitalised_names_after_person_cues(text: str, expected: list[str]) -> 
         "The Acme song plays on hold; order 77812 is late.",
         "Ms. Total: 45.00 EUR",
         "The app (also features Dark Mode and cloud sync).",
+        "The Server is very reliable. Customer Service spent a year at it.",
+        "Order Support will be talking to you about order 4821.",
     ],
 )
 def test_no_capitalised_name_after_person_cues(text: str) -> None:
@@ -197,6 +204,8 @@ def test_no_capitalised_name_after_person_cues(text: str) -> None:
         ("they sang the verses from ana vujvič's cautionary tales, like early vujvič?", ["ana vujvič", "vujvič"]),
         ("sadaki n nakahiro from global synergy corp. is the keynote speaker", ["sadaki n nakahiro"]),
         ("the maria j gonzalez account", ["maria j gonzalez"]),
+        ("makvel spent a year at future consumer ltd as the assistant", ["makvel"]),
+        ("it may be that lebatrier was influenced by an earlier song", ["lebatrier"]),
     ],
 )
 def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
@@ -218,6 +227,7 @@ def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
         ("el pedido 48213 llegó tarde, dijo el cliente.", "es"),
         ("use plan b option or the vitamin c tablets with a type c cable, section x overview", "en"),
         ("kubectl x helm, k8s v 12 and the wifi n router", "en"),
+        ("the team spent a year at acme. our server is very reliable.", "en"),
         ("la calle b numero 12, piso c derecha", "es"),
     ],
 )
