@@ -280,6 +280,28 @@ def _around_an_initial(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+#: A comma list of three or more lower-case words ending in "and": "nikolaj, angela, bobby and amy".
+_LOWER_LIST = regex.compile(
+    r"(?<![\p{L}\p{M}\-])\p{Ll}[\p{Ll}\p{M}'’\-]+(?:,[ \t]*\p{Ll}[\p{Ll}\p{M}'’\-]+)+,?[ \t]+and[ \t]+"
+    r"\p{Ll}[\p{Ll}\p{M}'’\-]+(?![\p{L}\p{M}])"
+)
+
+
+def _listed_names(text: str) -> list[tuple[int, int]]:
+    """A list of given names ("they had 6: nikolaj, angela, bobby, mario and amy"): every member a census
+    given name that is not an everyday word, or a word the dictionary does not know, and two at least
+    given names ("amber, ruby and jade", "python, java and rust" are not people)."""
+    spans: list[tuple[int, int]] = []
+    for m in _LOWER_LIST.finditer(text):
+        items = [(i.start() + m.start(), i.end() + m.start())
+                 for i in regex.finditer(r"\p{Ll}[\p{Ll}\p{M}'’\-]+", m.group()) if i.group() != "and"]
+        words = [text[s:e] for s, e in items]
+        given = [plain_given_name(w) and w not in STOP_WORDS for w in words]
+        if sum(given) >= 2 and all(g or not _ordinary(w) for g, w in zip(given, words, strict=True)):
+            spans += items
+    return spans
+
+
 def _subject_pairs(text: str) -> list[tuple[int, int]]:
     """Both words of a pair opening a sentence, said to be people, one unknown and the other unknown or a
     surname ("eriksson and waller were precision engineers"; not "sales and marketing were merged",
@@ -344,6 +366,8 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
             spans += [(m.start(), m.end()) for m in _VOCATIVE.finditer(text) if not _ordinary(m.group())]
         if " and " in text:
             spans += _subject_pairs(text)
+            if "," in text:
+                spans += _listed_names(text)
         head = _CARD_HEAD.match(text) or _NAME_HEAD.match(text)
         if head and _head_is_a_name(head.group(1).split(), _repeated_below(text, head)):
             spans.append(head.span(1))

@@ -205,6 +205,7 @@ def test_no_capitalised_name_after_person_cues(text: str) -> None:
         ("sadaki n nakahiro from global synergy corp. is the keynote speaker", ["sadaki n nakahiro"]),
         ("the maria j gonzalez account", ["maria j gonzalez"]),
         ("makvel spent a year at future consumer ltd as the assistant", ["makvel"]),
+        ("they had 5: nikoval, angela, bobby, robert and amy.", ["amy", "angela", "bobby", "nikoval", "robert"]),
         ("it may be that lebatrier was influenced by an earlier song", ["lebatrier"]),
     ],
 )
@@ -228,6 +229,8 @@ def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
         ("use plan b option or the vitamin c tablets with a type c cable, section x overview", "en"),
         ("kubectl x helm, k8s v 12 and the wifi n router", "en"),
         ("the team spent a year at acme. our server is very reliable.", "en"),
+        ("colours: amber, ruby and jade; languages: python, java and rust; sizes: s, m and l", "en"),
+        ("we sell apples, pears, honey and ginger.", "en"),
         ("la calle b numero 12, piso c derecha", "es"),
     ],
 )
