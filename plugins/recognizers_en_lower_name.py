@@ -27,6 +27,13 @@ at the first ordinary word, so
 ("hrvatin j babić") is kept. Registered for both languages, as the address rules are: a
 lower-cased English ticket often reads as Spanish to the language vote; the dialogue rule runs on
 English text only (a Spanish form label is not an English word either).
+
+Fifth round: more cues (an appositive before speech, "x, the claims adjuster, said"; "x shouted at";
+"assistant to x"; "directed by: x"; "gender of x"; "the x novel"; what only a person does, "x began
+writing"), a census surname after a name word ("letícia martins"), two words around a middle initial
+("sadayo n nakahara", English only), a list of given names, a pair said to be people ("x and y were
+engineers"), and a text's head line below empty quoted lines or repeated under a company line (a
+letter's recipient block: "Rive Lépicier\nAcme SA\nRive Lépicier\n9 …"), recurring whole with its initials.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ Ruiz"), possessives before a person's things ("Ana's address"), vocatives openin
 labels of a dialogue, and names typed in lower case after "my name is". The surrounding words are in
 each regex (a look-behind or look-ahead), so the span is the bare name and nothing depends on the NLP
 engine's lemmas. Names must be capitalised except right after "my name is" / "call me".
+
+Fifth round: a name before what only a person does ("began writing", "will be talking", "is very
+reliable"), after a title typed in lower case ("ms. Florence"), before a credited work ("Hall's song",
+"the Sanders novel") and after "gender of"; a bracketed credit "(also features X".
 """
 
 from __future__ import annotations

@@ -27,6 +27,13 @@ A census name (the 1990 US census lists of the ``names`` wheel, :mod:`gateway.in
 that the tagger calls a proper noun counts too, with a second signal wherever it is also a word:
 see :func:`_census_name` ("Heather is", "Sean", "Zak Sanders"; not "Rose Gold", "Border Force").
 
+Names beside names (fifth round): a census given name joins the name found right after it even when
+it is a word ("Amber Chouno", "Marina L Araujo"), a census surname joins the given name before it
+("Miguel Costa"); the other members of a comma list with a found name are names when each could be one
+("founders: Kowalczyk, Walker and Reeves"); two census surnames joined by "and" before a verb are
+names when one is not a common word ("Shaw and Costa were"). An unknown word the tagger misreads as
+an adverb at a sentence start counts before a verb ("Natasja is"); Dutch ``IJ`` is one capital.
+
 Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text has its own rules.
 """
 
