@@ -30,10 +30,11 @@ English text only (a Spanish form label is not an English word either).
 
 Fifth round: more cues (an appositive before speech, "x, the claims adjuster, said"; "x shouted at";
 "assistant to x"; "directed by: x"; "gender of x"; "the x novel"; what only a person does, "x began
-writing"), a census surname after a name word ("letícia martins"), two words around a middle initial
-("sadayo n nakahara", English only), a list of given names, a pair said to be people ("x and y were
-engineers"), and a text's head line below empty quoted lines or repeated under a company line (a
-letter's recipient block: "Rive Lépicier\nAcme SA\nRive Lépicier\n9 …"), recurring whole with its initials.
+writing"; "had given x his address"), a census surname after a name word ("letícia martins"), two
+words around a middle initial ("sadayo n nakahara", English only), a list of given names, a pair said
+to be people ("x and y were engineers"), and a text's head line below empty quoted lines or repeated
+under a company line (a letter's recipient block: "Rive Lépicier\nAcme SA\nRive Lépicier\n9 …"),
+recurring whole with its initials.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from gateway.inspect.lexicon import (
 )
 
 from .recognizers_common import AduanaLocalRecognizer
-from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS, _PERSON_VERBS
+from .recognizers_en_person import _CONTACT_THINGS, _NOT_SPEAKERS, _ORG_WORDS, _PERSON_VERBS
 from .recognizers_en_proper_noun import _PARTICLES, BRANDS, MODERN_WORDS, _known_word, plain_given_name
 
 _SP = r"[ \t]+"
@@ -95,6 +96,11 @@ _CUES_BEFORE = (
     r"(?:have|has|had)" + _SP + r"(?:you" + _SP + r")?heard|\(not" + _SP + r"by|what['’]?s" + _SP + r"your"
     + _SP + r"name\??|name" + _SP + r"on" + _SP + r"the" + _SP + r"account\??(?:[ \t]*\p{L}+:)?|"
     r"(?:change|changed|correct|update)(?<=name[^.!?\n]{0,70})(?:" + _SP + r"it)?" + _SP + r"to",
+)
+#: "had given x his address": the name between the verb and the details (read forwards).
+_GIVEN = regex.compile(
+    _NB + r"(?i:had" + _SP + r"given|has" + _SP + r"given|gave|sent|passed)[ \t]+(?P<name>" + _WORDS + r")(?="
+    + _SP + r"(?i:his|her|their|my|your|our)" + _SP + r"(?i:" + _CONTACT_THINGS + r")(?![\p{L}]))"
 )
 # One scan for every cue but "said x to y" (its second name would be inside the first's match).
 _BEFORE = (
@@ -352,7 +358,7 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
     ) -> list[RecognizerResult]:
         """Return the lower-case names of ``text`` that a cue announces."""
         spans: list[tuple[int, int]] = []
-        for pattern in _BEFORE:
+        for pattern in (*_BEFORE, _GIVEN):
             for m in pattern.finditer(text):
                 span = _name_words(text, m.start("name"), m.end("name"), forwards=True)
                 if span:

@@ -11,7 +11,8 @@ each regex (a look-behind or look-ahead), so the span is the bare name and nothi
 engine's lemmas. Names must be capitalised except right after "my name is" / "call me".
 
 Fifth round: a name before what only a person does ("began writing", "will be talking", "is very
-reliable"), after a title typed in lower case ("ms. Florence"), before a credited work ("Hall's song",
+reliable"), given someone's contact details ("had given X his address"), after a title typed in lower
+case ("ms. Florence"), before a credited work ("Hall's song",
 "the Sanders novel") and after "gender of"; a bracketed credit "(also features X".
 """
 
@@ -73,6 +74,8 @@ _PERSONAL_THINGS = (
 )
 
 
+#: What one gives a person: "had given Aa+ his address".
+_CONTACT_THINGS = r"address|phone|number|e-?mail|details|contact|card"
 #: What a sentence's subject does when it is a person: "Aa+ began writing", "Aa+ will be talking".
 _PERSON_VERBS = (
     r"began{_SP}+writing|started{_SP}+writing|will{_SP}+be{_SP}+(?:talking|speaking|presenting)|"
@@ -172,6 +175,12 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         Pattern(
             "name before what only a person does",
             _WORD_START + NAME + rf"(?={_SP}+(?i:{_PERSON_VERBS})(?![\p{{L}}]))",
+            0.55,
+        ),
+        Pattern(
+            "name given someone's contact details",
+            rf"(?<={_NB}(?i:had{_SP}+given|has{_SP}+given|gave|sent|passed)[ \t]+)" + NAME
+            + rf"(?={_SP}+(?i:his|her|their|my|your|our){_SP}+(?i:{_CONTACT_THINGS})(?![\p{{L}}]))",
             0.55,
         ),
         Pattern(

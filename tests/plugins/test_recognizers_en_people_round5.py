@@ -160,6 +160,8 @@ def test_dutch_ij_capital(nlp: Any) -> None:
         ("Tomasz Quellberg will be talking in the conference", ["Tomasz Quellberg"]),
         ("It may be that Sanders was influenced by an earlier song.", ["Sanders"]),
         ("Brenna Holt is very reliable. You can depend on her.", ["Brenna Holt"]),
+        # given someone's contact details
+        ("Andreas had given Walker his address: 6300 Quayside 88", ["Andreas", "Walker"]),
     ],
 )
 def test_capitalised_names_after_person_cues(text: str, expected: list[str]) -> None:
@@ -177,6 +179,7 @@ def test_capitalised_names_after_person_cues(text: str, expected: list[str]) -> 
         "The app (also features Dark Mode and cloud sync).",
         "The Server is very reliable. Customer Service spent a year at it.",
         "Order Support will be talking to you about order 4821.",
+        "We had given Support your details. She sent Order 4821 her address.",
     ],
 )
 def test_no_capitalised_name_after_person_cues(text: str) -> None:
@@ -206,6 +209,7 @@ def test_no_capitalised_name_after_person_cues(text: str) -> None:
         ("the maria j gonzalez account", ["maria j gonzalez"]),
         ("makvel spent a year at future consumer ltd as the assistant", ["makvel"]),
         ("they had 5: nikoval, angela, bobby, robert and amy.", ["amy", "angela", "bobby", "nikoval", "robert"]),
+        ("steinvarg had given taavetto his address: 12 main st", ["steinvarg", "taavetto"]),
         ("it may be that lebatrier was influenced by an earlier song", ["lebatrier"]),
     ],
 )
@@ -231,6 +235,7 @@ def test_lower_case_names_after_cues(text: str, expected: list[str]) -> None:
         ("the team spent a year at acme. our server is very reliable.", "en"),
         ("colours: amber, ruby and jade; languages: python, java and rust; sizes: s, m and l", "en"),
         ("we sell apples, pears, honey and ginger.", "en"),
+        ("i gave the courier my number and sent kubectl logs to you.", "en"),
         ("la calle b numero 12, piso c derecha", "es"),
     ],
 )
