@@ -220,12 +220,14 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         """Drop runs naming a company or team ("Acme Ltd", "Premium Support") or made of plain words.
 
         A run of common words none of which is a census name ("Express Shipping") is a product or a
-        heading, whatever cue stands before it.
+        heading, whatever cue stands before it; so is a brand, alone or with plain words ("Zendesk is very helpful").
         """
         words = [w.strip(".,") for w in pattern_text.split()]
         if any(w.lower() in _ORG_WORDS for w in words):
             return True
-        return all(is_common_not_proper(w) and w.lower() not in given_names() and w.lower() not in surnames()
+        # a product or service, alone or with plain words: "Zendesk is very helpful"
+        return all(w.lower() in BRANDS or (is_common_not_proper(w) and w.lower() not in given_names()
+                                           and w.lower() not in surnames())
                    for w in words if w)
 
     def analyze(

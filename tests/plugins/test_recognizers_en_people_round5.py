@@ -180,6 +180,7 @@ def test_capitalised_names_after_person_cues(text: str, expected: list[str]) -> 
         "The Server is very reliable. Customer Service spent a year at it.",
         "Order Support will be talking to you about order 4821.",
         "We had given Support your details. She sent Order 4821 her address.",
+        "Zendesk is very helpful and Amazon will be talking to us.",
     ],
 )
 def test_no_capitalised_name_after_person_cues(text: str) -> None:
