@@ -27,6 +27,14 @@ at the first ordinary word, so
 ("hrvatin j babić") is kept. Registered for both languages, as the address rules are: a
 lower-cased English ticket often reads as Spanish to the language vote; the dialogue rule runs on
 English text only (a Spanish form label is not an English word either).
+
+Fifth round: more cues (an appositive before speech, "x, the claims adjuster, said"; "x shouted at";
+"assistant to x"; "directed by: x"; "gender of x"; "the x novel"; what only a person does, "x began
+writing"; "had given x his address"), a census surname after a name word ("letícia martins"), two
+words around a middle initial ("sadayo n nakahara", English only), a list of given names, a pair said
+to be people ("x and y were engineers"), and a text's head line below empty quoted lines or repeated
+under a company line (a letter's recipient block: "Rive Lépicier\nAcme SA\nRive Lépicier\n9 …"),
+recurring whole with its initials.
 """
 
 from __future__ import annotations
@@ -36,10 +44,17 @@ from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.inspect.lexicon import countries, given_names, is_dictionary_word, surnames, town_key
+from gateway.inspect.lexicon import (
+    common_surnames,
+    countries,
+    given_names,
+    is_dictionary_word,
+    surnames,
+    town_key,
+)
 
 from .recognizers_common import AduanaLocalRecognizer
-from .recognizers_en_person import _NOT_SPEAKERS, _ORG_WORDS
+from .recognizers_en_person import _CONTACT_THINGS, _NOT_SPEAKERS, _ORG_WORDS, _PERSON_VERBS
 from .recognizers_en_proper_noun import _PARTICLES, BRANDS, MODERN_WORDS, _known_word, plain_given_name
 
 _SP = r"[ \t]+"
@@ -71,7 +86,8 @@ _CUES_BEFORE = (
     r"(?<=(?:\A|\n)[ \t]*)(?:full" + _SP + r")?name[ \t]*:",
     r"(?:last|first|full|middle|maiden|sur|given|family)[ \t]?name[ \t]*(?:\?|:|is|was)",
     r"my" + _SP + r"name" + _SP + r"is|(?:call|calls|called)" + _SP + r"me",
-    r"(?:sung|written|directed|composed|performed|produced|painted|narrated|arranged)" + _SP + r"by",
+    r"(?:sung|written|directed|composed|performed|produced|painted|narrated|arranged)" + _SP + r"by(?:[ \t]*:)?",
+    r"(?:assistant|secretary|deputy|successor|heir)" + _SP + r"to|gender" + _SP + r"of|\(also" + _SP + r"features",
     r"(?:" + _ROLES + r")",
     r"(?:add|added|adding)",
     r"follow(?:s|ed|ing)?" + _SP + r"up" + _SP + r"with|(?:speak|spoke|talk|talked)" + _SP + r"(?:to|with)|"
@@ -81,6 +97,11 @@ _CUES_BEFORE = (
     + _SP + r"name\??|name" + _SP + r"on" + _SP + r"the" + _SP + r"account\??(?:[ \t]*\p{L}+:)?|"
     r"(?:change|changed|correct|update)(?<=name[^.!?\n]{0,70})(?:" + _SP + r"it)?" + _SP + r"to",
 )
+#: "had given x his address": the name between the verb and the details (read forwards).
+_GIVEN = regex.compile(
+    _NB + r"(?i:had" + _SP + r"given|has" + _SP + r"given|gave|sent|passed)[ \t]+(?P<name>" + _WORDS + r")(?="
+    + _SP + r"(?i:his|her|their|my|your|our)" + _SP + r"(?i:" + _CONTACT_THINGS + r")(?![\p{L}]))"
+)
 # One scan for every cue but "said x to y" (its second name would be inside the first's match).
 _BEFORE = (
     regex.compile(_NB + r"(?i:" + "|".join(c for i, c in enumerate(_CUES_BEFORE) if i != 1)
@@ -89,12 +110,19 @@ _BEFORE = (
 )
 #: A vocative closing a question or exclamation ("remember me, derek?").
 _VOCATIVE = regex.compile(r"(?<=,[ \t])\p{Ll}[\p{Ll}\p{M}'’\-]+(?=[ \t]*[!?])")
-#: A contact card's first line: two or three lower-case words, then more lines ("leigha mackay\n\n…").
-_CARD_HEAD = regex.compile(r"\A[ \t]*(\p{Ll}[\p{Ll}\p{M}'’\-]+(?:[ ]\p{Ll}[\p{Ll}\p{M}'’\-]+){1,2})[ \t]*\r?\n")
+#: A quoting prefix ("> ", "}} ", "| ") and the empty quoted lines above a text's first line.
+_HEAD_PREFIX = r"\A(?:[ \t?>}|]*\r?\n)*[ \t?>}|]*"
+#: A contact card's first line: two or three lower-case words (a one-letter initial between two),
+#: then more lines ("leigha mackay\n\n…", "fortun o querry\n…").
+_CARD_HEAD = regex.compile(
+    _HEAD_PREFIX + r"(\p{Ll}[\p{Ll}\p{M}'’\-]+(?:[ ]\p{Ll}\.?)?(?:[ ]\p{Ll}[\p{Ll}\p{M}'’\-]+){1,2})[ \t]*\r?\n"
+)
+#: One capitalised name word: "Ruiz", "McCray", "O'Neill", "Jean-Luc".
+_CAP_WORD = r"\p{Lu}(?:['’]\p{Lu})?[\p{Ll}\p{M}'’\-]+(?:\p{Lu}[\p{Ll}\p{M}]+)?"
 #: A text's first line of two to four capitalised words (initials inside), more lines after it: the
 #: name heading a signature, a contact card or a recipient block ("Ana K. Ruiz\nAcme Ltd\n…").
 _NAME_HEAD = regex.compile(
-    r"\A[ \t?>}|]*(\p{Lu}[\p{Ll}\p{M}'’\-]+(?:[ ](?:\p{Lu}\.?|\p{Ll}{1,3}|\p{Lu}[\p{Ll}\p{M}'’\-]+)){1,3})"
+    _HEAD_PREFIX + r"(" + _CAP_WORD + r"(?:[ ](?:\p{Lu}\.?|\p{Ll}{1,3}|" + _CAP_WORD + r")){1,3})"
     r"[ \t]*\r?\n\s*\S"
 )
 #: Verbs of living and moving before a town: "arrived at wrocław", "grew up in x", "university of x".
@@ -109,10 +137,15 @@ _TOWN = regex.compile(
 _AFTER_CUE = regex.compile(
     r"(?i:" + _SP + r"(?:lives|lived|resides|resided|was" + _SP + r"born|is" + _SP + r"from|comes" + _SP
     + r"from|grew" + _SP + r"up|moved" + _SP + r"to|had" + _SP + r"given|gave)|['’]s" + _SP + r"(?:" + _THINGS
-    + r"))(?![\p{L}])"
+    + r")|" + _SP + r"(?:novel|novels|song|songs|album|albums|biography|memoir)(?<=\bthe[ \t]+\p{L}+[ \t]+\p{L}+)"
+    + r"|" + _SP + r"(?:" + _PERSON_VERBS + r")"
+    + r"|" + _SP + _SPEECH + r"|,[ \t]+the[ \t]+[\p{Ll}\-]+(?:[ \t]+[\p{Ll}\-]+){0,4},[ \t]+" + _SPEECH
+    + r")(?![\p{L}])"
 )
 _BEFORE_CUE = regex.compile(_NB + r"(?:" + _WORDS + r")\Z")
-_SPEAKER = regex.compile(r"(?m)^[ \t]*(?P<name>\p{Ll}[\p{Ll}\p{M}'’\-]{1,30}):[ \t]+\p{L}[^\n]*\p{L}")
+_SPEAKER = regex.compile(
+    r"(?m)^[ \t]*(?P<name>\p{Ll}[\p{Ll}\p{M}'’\-]{1,30}):(?:[ \t]+[\"“]?|[\"“])\p{L}[^\n]*\p{L}"
+)
 
 
 def _ordinary(word: str) -> bool:
@@ -143,30 +176,51 @@ def _lower_case_given_names(text: str) -> list[tuple[int, int]]:
     words = list(_LOWER_WORD.finditer(text))
     for i, m in enumerate(words):
         word = m.group()
-        if word not in given_names() or _ordinary(word) or word in _CALENDAR or town_key(word) in countries():
+        if word not in given_names() or word in STOP_WORDS or word in _CALENDAR or town_key(word) in countries():
             continue
         end = m.end()
         if i + 1 < len(words):
             nxt = words[i + 1]
             if text[end:nxt.start()] == " " and not _ordinary(nxt.group()) and nxt.group() not in _CALENDAR:
                 end = nxt.end()
+        # a given name that is also a word ("laura", "jasmine") only before an unknown word ("laura uenk")
+        if _ordinary(word) and (end == m.end() or not plain_given_name(word)):
+            continue
         spans.append((m.start(), end))
     return spans
 
 
-def _head_is_a_name(words: list[str]) -> bool:
+#: Words opening a letter's first line that are not a name, in the languages the rule runs for.
+_GREETINGS = frozenset("dear hi hello hey estimado estimada estimados querido querida hola buenos buenas".split())
+
+
+def _repeated_below(text: str, head: regex.Match[str]) -> bool:
+    """Whether the head line comes again, alone on a line, within the next three lines.
+
+    A letter's recipient block repeats the addressee under the company ("Ana Ruiz\nAcme Ltd\nAna Ruiz\n9 …").
+    """
+    below = text[head.end(1):].split("\n", 4)[1:4]
+    name = head.group(1)
+    return any(line.strip(" \t?>}|\r") == name for line in below)
+
+
+def _head_is_a_name(words: list[str], repeated: bool = False) -> bool:
     """Whether a text's first line reads as a name: name words only, and one that is surely a name.
 
     Each word is unknown to the dictionary, a census name, an initial or a particle; and at least one
     is unknown, or the line is a given name and a surname ("Wade Booker", "coral barajas"; not
     "Order Confirmation", "Rose Gold", "Best Regards"). A middle initial after a given name is
-    enough whatever the surname ("Savannah S. Beet"; not "Section A Overview").
+    enough whatever the surname ("Savannah S. Beet"; not "Section A Overview"). A line the block
+    repeats below (``repeated``) needs only one word that is surely a name ("Rive Lépicier"), no stop word.
     """
     keys = [w.lower().rstrip(".") for w in words]
     names = [k for k in keys if len(k) > 1 and k not in _PARTICLES]
-    if len(names) < 2 or any(k in _ORG_WORDS for k in keys):
+    if len(names) < 2 or any(k in _ORG_WORDS for k in keys) or keys[0] in _GREETINGS:
         return False
     unknown = [not _ordinary(k) for k in names]
+    if repeated and not any(k in STOP_WORDS for k in names) and any(
+            u or plain_given_name(k) for u, k in zip(unknown, names, strict=True)):
+        return True
     if len(names) < len(keys) and any(len(k) == 1 for k in keys[1:-1]) and (
             unknown[0] or (plain_given_name(names[0]))) \
             and not any(k in STOP_WORDS for k in names):
@@ -194,7 +248,11 @@ def _name_words(text: str, start: int, end: int, forwards: bool) -> tuple[int, i
         # the cue is the second signal a given name that is also a word needs ("my kid benjamin")
         given = (forwards and not kept and plain_given_name(word)
                  and word not in STOP_WORDS and len(word) > 2)
-        if initial or given or not _ordinary(word):
+        # after a given name or an unknown word, a surname that is also a word ("letícia martins")
+        last = text[kept[-1][0]:kept[-1][1]] if kept else ""
+        surname = (forwards and bool(kept) and word in common_surnames() and word not in STOP_WORDS
+                   and word not in _CALENDAR and (not _ordinary(last) or plain_given_name(last)))
+        if initial or given or surname or not _ordinary(word):
             kept.append((s, e))
         else:
             break
@@ -205,9 +263,77 @@ def _name_words(text: str, start: int, end: int, forwards: bool) -> tuple[int, i
     return min(s for s, _ in kept), max(e for _, e in kept)
 
 
+#: Two lower-case words joined by "and" opening a sentence, then a verb: "eriksson and waller were".
+_PAIR = regex.compile(
+    r"(?:(?<=\A)|(?<=[.!?][ \t]+))(\p{Ll}[\p{Ll}\p{M}'’\-]+)[ \t]+and[ \t]+(\p{Ll}[\p{Ll}\p{M}'’\-]+)"
+    r"(?=[ \t]+(?:were|are)(?:[ \t]+\p{Ll}+){0,2}?[ \t]+(?:\p{Ll}+(?:ers|ors|ists|ians|ants|ents)|friends|"
+    r"partners|brothers|sisters|colleagues|cousins|twins|neighbou?rs|people|men|women|married)(?![\p{L}]))"
+)
+
+
+#: Two lower-case words around a one-letter initial that is not an English word or sign ("a", "i", "x"),
+#: all on one line: "sadayo n nakahara from …", "hrvatin j babić".
+_AROUND_INITIAL = regex.compile(
+    r"(?<![\p{L}\p{M}\d'’\-])(\p{Ll}[\p{Ll}\p{M}'’\-]+)[ \t]+[b-hj-wyz]\.?[ \t]+(\p{Ll}[\p{Ll}\p{M}'’\-]+)"
+    r"(?![\p{L}\p{M}\d])"
+)
+
+
+def _around_an_initial(text: str) -> list[tuple[int, int]]:
+    """A lower-case given name, middle initial and surname: both words unknown, or one unknown and the
+    other a census name ("sadayo n nakahara"; not "plan b option", "vitamin c tablets", "type c cable")."""
+    spans: list[tuple[int, int]] = []
+    for m in _AROUND_INITIAL.finditer(text):
+        first, last = m.group(1), m.group(2)
+        unknown = [not _ordinary(first), not _ordinary(last)]
+        census = [first in given_names(), last in surnames()]
+        if any(unknown) and all(u or c for u, c in zip(unknown, census, strict=True)) \
+                and first not in STOP_WORDS and last not in STOP_WORDS:
+            spans.append(m.span())
+    return spans
+
+
+#: A comma list of three or more lower-case words ending in "and": "nikolaj, angela, bobby and amy".
+_LOWER_LIST = regex.compile(
+    r"(?<![\p{L}\p{M}\-])\p{Ll}[\p{Ll}\p{M}'’\-]+(?:,[ \t]*\p{Ll}[\p{Ll}\p{M}'’\-]+)+,?[ \t]+and[ \t]+"
+    r"\p{Ll}[\p{Ll}\p{M}'’\-]+(?![\p{L}\p{M}])"
+)
+
+
+def _listed_names(text: str) -> list[tuple[int, int]]:
+    """A list of given names ("they had 6: nikolaj, angela, bobby, mario and amy"): every member a census
+    given name that is not an everyday word, or a word the dictionary does not know, and two at least
+    given names ("amber, ruby and jade", "python, java and rust" are not people)."""
+    spans: list[tuple[int, int]] = []
+    for m in _LOWER_LIST.finditer(text):
+        items = [(i.start() + m.start(), i.end() + m.start())
+                 for i in regex.finditer(r"\p{Ll}[\p{Ll}\p{M}'’\-]+", m.group()) if i.group() != "and"]
+        words = [text[s:e] for s, e in items]
+        given = [plain_given_name(w) and w not in STOP_WORDS for w in words]
+        if sum(given) >= 2 and all(g or not _ordinary(w) for g, w in zip(given, words, strict=True)):
+            spans += items
+    return spans
+
+
+def _subject_pairs(text: str) -> list[tuple[int, int]]:
+    """Both words of a pair opening a sentence, said to be people, one unknown and the other unknown or a
+    surname ("eriksson and waller were precision engineers"; not "sales and marketing were merged",
+    "kubectl and helm were updated")."""
+    spans: list[tuple[int, int]] = []
+    for m in _PAIR.finditer(text):
+        first, second = m.group(1), m.group(2)
+        unknown = [not _ordinary(first), not _ordinary(second)]
+        surname = [first in surnames() and first not in STOP_WORDS, second in surnames() and second not in STOP_WORDS]
+        if any(unknown) and all(u or n for u, n in zip(unknown, surname, strict=True)):
+            spans += [m.span(1), m.span(2)]
+    return spans
+
+
 def _recurrences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Where the words of the names found recur in ``text`` ("sung by hiroto nakamiya … that nakamiya was")."""
     words = {w for s, e in spans for w in text[s:e].split() if len(w.rstrip(".")) > 2}
+    # a whole name recurs with its initials ("jarmila m chloupková" twice in a recipient block)
+    words |= {text[s:e] for s, e in spans if regex.search(r"[ \t]\p{L}\.?[ \t]", text[s:e])}
     if not words:
         return []
     alternatives = "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
@@ -232,7 +358,7 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
     ) -> list[RecognizerResult]:
         """Return the lower-case names of ``text`` that a cue announces."""
         spans: list[tuple[int, int]] = []
-        for pattern in _BEFORE:
+        for pattern in (*_BEFORE, _GIVEN):
             for m in pattern.finditer(text):
                 span = _name_words(text, m.start("name"), m.end("name"), forwards=True)
                 if span:
@@ -245,16 +371,25 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
                     spans.append(span)
         if ":" in text and self.supported_language == "en":  # Spanish form labels are not English words
             speakers = [m for m in _SPEAKER.finditer(text)
-                        if m.group("name") not in _NOT_SPEAKERS and not _ordinary(m.group("name"))]
+                        if m.group("name") not in _NOT_SPEAKERS
+                        and (not _ordinary(m.group("name")) or plain_given_name(m.group("name")))]
             if len(speakers) >= 2:
                 spans += [(m.start("name"), m.end("name")) for m in speakers]
         if "?" in text or "!" in text:
             spans += [(m.start(), m.end()) for m in _VOCATIVE.finditer(text) if not _ordinary(m.group())]
+        if " and " in text:
+            spans += _subject_pairs(text)
+            if "," in text:
+                spans += _listed_names(text)
         head = _CARD_HEAD.match(text) or _NAME_HEAD.match(text)
-        if head and _head_is_a_name(head.group(1).split()):
+        if head and _head_is_a_name(head.group(1).split(), _repeated_below(text, head)):
             spans.append(head.span(1))
-        if self.supported_language == "en" and text.islower():
-            spans += _lower_case_given_names(text)
+        if self.supported_language == "en":
+            if text.islower():
+                spans += _lower_case_given_names(text)
+            spans += _around_an_initial(text)
+        # "vujčič's cautionary tales": the name, not its possessive ending, and found again without it
+        spans = [(s, e - 2) if text.endswith(("'s", "’s"), s, e) and e - s > 4 else (s, e) for s, e in spans]
         spans += _recurrences(text, spans)
         found = [(start, end, self.ENTITY) for start, end in sorted(set(spans))]
         for m in _TOWN.finditer(text):

@@ -9,6 +9,11 @@ Ruiz"), possessives before a person's things ("Ana's address"), vocatives openin
 labels of a dialogue, and names typed in lower case after "my name is". The surrounding words are in
 each regex (a look-behind or look-ahead), so the span is the bare name and nothing depends on the NLP
 engine's lemmas. Names must be capitalised except right after "my name is" / "call me".
+
+Fifth round: a name before what only a person does ("began writing", "will be talking", "is very
+reliable"), given someone's contact details ("had given X his address"), after a title typed in lower
+case ("ms. Florence"), before a credited work ("Hall's song",
+"the Sanders novel") and after "gender of"; a bracketed credit "(also features X".
 """
 
 from __future__ import annotations
@@ -18,12 +23,20 @@ from typing import ClassVar
 import regex
 from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.inspect.lexicon import given_names, is_common_not_proper, is_dictionary_word, name_start, surnames
+from gateway.inspect.lexicon import (
+    given_names,
+    is_common_not_proper,
+    is_dictionary_word,
+    is_known_proper,
+    name_start,
+    surnames,
+)
 
 from .recognizers_common import AduanaLocalRecognizer, AduanaPatternRecognizer
 from .recognizers_en_address import LINE_PREFIX
-from .recognizers_en_proper_noun import plain_given_name
+from .recognizers_en_proper_noun import BRANDS, _known_word, plain_given_name
 from .recognizers_es_text import _INITIAL, _PARTICLE, _WORD, NAME
 
 _SP = r"[ \t]"
@@ -56,10 +69,21 @@ _LOWER_FULL = r"(?-i:\p{Ll}{2,}(?:[ ]\p{Ll}{2,}){1,2})(?=[ \t]*\r?\n)"
 _PERSONAL_THINGS = (
     r"address|phone|number|e-?mail|account|card|birthday|wife|husband|son|daughter|mother|father|"
     r"mom|mum|dad|kids?|child|children|baby|brother|sister|family|partner|boyfriend|girlfriend|"
-    r"friend|house|home|flat|apartment|car|doctor|lawyer|passport|licen[cs]e|signature|parents?"
+    r"friend|house|home|flat|apartment|car|doctor|lawyer|passport|licen[cs]e|signature|parents?|"
+    r"song|songs|novel|novels|poem|poems|memoir|biography"
 )
 
 
+#: What one gives a person: "had given Aa+ his address".
+_CONTACT_THINGS = r"address|phone|number|e-?mail|details|contact|card"
+#: What a sentence's subject does when it is a person: "Aa+ began writing", "Aa+ will be talking".
+_PERSON_VERBS = (
+    r"began{_SP}+writing|started{_SP}+writing|will{_SP}+be{_SP}+(?:talking|speaking|presenting)|"
+    r"is{_SP}+the{_SP}+keynote{_SP}+speaker|spent{_SP}+(?:a|one|two|three|several){_SP}+years?{_SP}+(?:at|as|in|with)|"
+    r"was{_SP}+influenced{_SP}+by|listed{_SP}+(?:his|her|their){_SP}+(?:top|favou?rite)|"
+    r"is{_SP}+(?:a{_SP}+)?very{_SP}+(?:reliable|kind|patient|friendly|honest|nice|"
+    r"helpful|polite|rude|impulsive|talented)(?:{_SP}+(?:person|man|woman|guy|girl|boy))?"
+).replace("{_SP}", _SP)
 #: Cues that announce a name less surely than "said" or "directed by": "it's under X", "my son X".
 _WEAK_CUES = "a name given, asked for or credited"
 
@@ -128,7 +152,7 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         Pattern(
             _WEAK_CUES,
             r"(?-i:(?=\p{Lu}))" + rf"(?<={_NB}(?i:named{_SP}+(?:him|her|them|it)|(?:was|were|is|be|being){_SP}+called|"
-            rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|"
+            rf"tribute{_SP}+to|(?:have|has|had){_SP}+(?:you{_SP}+)?heard|\(not{_SP}+by|\(also{_SP}+features|"
             rf"what['’]?s{_SP}+your{_SP}+name\??|\p{{L}}+['’]s{_SP}+name|it(?:['’]s|{_SP}+is|{_SP}+was){_SP}+under|"
             rf"(?:my|our|his|her|their){_SP}+(?:kid|son|daughter|wife|husband|child|brother|sister|partner|"
             rf"nephew|niece|cousin|grandson|granddaughter)|name{_SP}+on{_SP}+the{_SP}+account\??(?:{_SP}*\p{{L}}+:)?|"
@@ -146,6 +170,17 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             "name before a verb of residence",
             _WORD_START + NAME + rf"(?={_SP}+(?i:lives|lived|resides|resided|was{_SP}+born|is{_SP}+from|comes{_SP}+"
             rf"from|grew{_SP}+up|moved{_SP}+to|had{_SP}+given|gave)(?![\p{{L}}]))",
+            0.55,
+        ),
+        Pattern(
+            "name before what only a person does",
+            _WORD_START + NAME + rf"(?={_SP}+(?i:{_PERSON_VERBS})(?![\p{{L}}]))",
+            0.55,
+        ),
+        Pattern(
+            "name given someone's contact details",
+            rf"(?<={_NB}(?i:had{_SP}+given|has{_SP}+given|gave|sent|passed)[ \t]+)" + NAME
+            + rf"(?={_SP}+(?i:his|her|their|my|your|our){_SP}+(?i:{_CONTACT_THINGS})(?![\p{{L}}]))",
             0.55,
         ),
         Pattern(
@@ -173,6 +208,11 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
             0.6,
         ),
         Pattern("a title repeated", rf"(?<={_NB}{_TITLE}[ \t]+){_TITLE}[ \t]+" + NAME, 0.6),
+        Pattern(
+            "a capitalised name after a title typed in lower case",
+            rf"(?<={_NB}(?-i:mr|mrs|ms|mx|dr|miss)\.?[ \t]+)" + NAME,
+            0.6,
+        ),
     ]
     CONTEXT: ClassVar[list[str]] = ["name", "said", "called", "directed"]
 
@@ -180,12 +220,14 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         """Drop runs naming a company or team ("Acme Ltd", "Premium Support") or made of plain words.
 
         A run of common words none of which is a census name ("Express Shipping") is a product or a
-        heading, whatever cue stands before it.
+        heading, whatever cue stands before it; so is a brand, alone or with plain words ("Zendesk is very helpful").
         """
         words = [w.strip(".,") for w in pattern_text.split()]
         if any(w.lower() in _ORG_WORDS for w in words):
             return True
-        return all(is_common_not_proper(w) and w.lower() not in given_names() and w.lower() not in surnames()
+        # a product or service, alone or with plain words: "Zendesk is very helpful"
+        return all(w.lower() in BRANDS or (is_common_not_proper(w) and w.lower() not in given_names()
+                                           and w.lower() not in surnames())
                    for w in words if w)
 
     def analyze(
@@ -197,7 +239,7 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
         Every pattern here is a cue, so a given name opening the sentence ("Jasmine shouted at …")
         is kept although the dictionary knows it in lower case.
         """
-        kept = []
+        kept = self._capitalised_after_cue(text) if "PERSON" in entities else []
         for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
             explanation = result.analysis_explanation
             if explanation is not None and explanation.pattern_name == _WEAK_CUES \
@@ -208,6 +250,39 @@ class EnglishPersonContextRecognizer(AduanaPatternRecognizer):
                 result.start = start
                 kept.append(result)
         return kept
+
+
+    def _capitalised_after_cue(self, text: str) -> list[RecognizerResult]:
+        """A capitalised word inside a sentence where only a name is capitalised: before a work credited
+        to someone ("the Sanders novel") or after "gender of" ("the true gender of Miro").
+
+        Never a stop word, a company word or a brand. Before a work the word must be a census name or
+        unknown to the dictionary, and not a proper noun it lists ("the Christmas album", "the Victorian
+        novel" stay visible); after "gender of", any but a plain word ("Things").
+        """
+        found = []
+        for pattern, work in ((_BEFORE_WORK, True), (_AFTER_GENDER, False)):
+            for m in pattern.finditer(text):
+                key = m.group().lower()
+                if key in _STOP or key in _ORG_WORDS or key in BRANDS:
+                    continue
+                name = key in surnames() or plain_given_name(key) or not _known_word(key, key)
+                if (work and (is_known_proper(key) or not name)) or not (name or is_known_proper(key)):
+                    continue
+                found.append(RecognizerResult(
+                    self.ENTITY, m.start(), m.end(), 0.55,
+                    recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                          RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+        return found
+
+
+_CAPITALISED = r"(?-i:\p{Lu}\p{Ll}+)(?![\p{L}\p{M}\-'’])"
+_BEFORE_WORK = regex.compile(
+    rf"(?<={_NB}(?i:the|an?){_SP}+)" + _CAPITALISED
+    + rf"(?={_SP}+(?i:novel|novels|song|songs|album|albums|biography|memoir|concert|poem|poems)(?![\p{{L}}]))"
+)
+_AFTER_GENDER = regex.compile(rf"(?<={_NB}(?i:gender){_SP}+of{_SP}+)" + _CAPITALISED)
+_STOP = frozenset(STOP_WORDS)
 
 
 #: Line labels that are not people: form fields, mail headers, chat roles.

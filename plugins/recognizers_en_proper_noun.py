@@ -27,6 +27,13 @@ A census name (the 1990 US census lists of the ``names`` wheel, :mod:`gateway.in
 that the tagger calls a proper noun counts too, with a second signal wherever it is also a word:
 see :func:`_census_name` ("Heather is", "Sean", "Zak Sanders"; not "Rose Gold", "Border Force").
 
+Names beside names (fifth round): a census given name joins the name found right after it even when
+it is a word ("Amber Chouno", "Marina L Araujo"), a census surname joins the given name before it
+("Miguel Costa"); the other members of a comma list with a found name are names when each could be one
+("founders: Kowalczyk, Walker and Reeves"); two census surnames joined by "and" before a verb are
+names when one is not a common word ("Shaw and Costa were"). An unknown word the tagger misreads as
+an adverb at a sentence start counts before a verb ("Natasja is"); Dutch ``IJ`` is one capital.
+
 Registered for English only, by :mod:`recognizers_en_place`'s hook; Spanish text has its own rules.
 """
 
@@ -35,8 +42,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+import regex
 from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.en.stop_words import STOP_WORDS as _STOP
 
 from gateway.inspect.lexicon import (
     countries,
@@ -127,6 +136,11 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
                 spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]), spans[-1][2])
             else:
                 spans.append(span)
+        if "," in text and " and " in text:
+            seeds = {start for start, _, entity in spans if entity == self.ENTITY}
+            seeds |= {tok.idx for tok in doc if tok.ent_type_ == "PERSON" and _named(tok)}
+            if seeds:
+                spans += _listed_with(text, spans, seeds)
         return [
             RecognizerResult(
                 entity, start, end, self.SCORE,
@@ -136,6 +150,41 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
             )
             for start, end, entity in spans if entity in entities
         ]
+
+
+#: A comma list of three or more capitalised words ending in "and": "Kowalczyk, Walker and Reeves".
+_LIST = regex.compile(
+    r"(?<![\p{L}\p{M}\-])\p{Lu}[\p{L}\p{M}'’\-]+(?:,[ \t]*\p{Lu}[\p{L}\p{M}'’\-]+)+,?[ \t]+(?:and|&)[ \t]+"
+    r"\p{Lu}[\p{L}\p{M}'’\-]+(?![\p{L}\p{M}])"
+)
+_LIST_ITEM = regex.compile(r"\p{Lu}[\p{L}\p{M}'’\-]+")
+
+
+def _listed_with(text: str, spans: list[tuple[int, int, str]], starts: set[int]) -> list[tuple[int, int, str]]:
+    """The other members of a list one of whose members is a name (found here, or spaCy's PERSON that
+    is not a common word: ``starts``): "our founders: Kowalczyk, Walker and Reeves".
+
+    Every other member must be able to be a name on its own: a census name (not an everyday word such
+    as "Rose") or a word the dictionary does not know; "Bluetooth, Wifi and Alexa" has no found name,
+    "Kowalczyk, Sales and Support" has a member that is only a word.
+    """
+    extra: list[tuple[int, int, str]] = []
+    for m in _LIST.finditer(text):
+        items = [(i.start() + m.start(), i.end() + m.start()) for i in _LIST_ITEM.finditer(m.group())]
+        if not any(start in starts for start, _ in items):
+            continue
+        others = [(s, e) for s, e in items if s not in starts and not any(a <= s < b for a, b, _ in spans)]
+        if others and all(_could_be_a_name(text[s:e]) for s, e in others):
+            extra += [(s, e, "PERSON") for s, e in others]
+    return extra
+
+
+def _could_be_a_name(word: str) -> bool:
+    key = word.lower()
+    if not _cased_like_a_name(word) or key in BRANDS or key in MODERN_WORDS or key in EVERYDAY_NAMES \
+            or town_key(word) in countries() or key in _STOP:
+        return False
+    return key in given_names() or key in surnames() or not _known_word(word, word)
 
 
 def _foreign_script(word: str) -> bool:
@@ -152,7 +201,9 @@ def _foreign_script(word: str) -> bool:
 
 
 def _cased_like_a_name(word: str) -> bool:
-    """``Antall``, ``O'Brien``, ``Jean-Luc``, ``McCoy``: a capital, then lower case, letters only."""
+    """``Antall``, ``O'Brien``, ``Jean-Luc``, ``McCoy``, Dutch ``IJsselmeer``: a capital, then lower case."""
+    if word.startswith("IJ") and word[2:3].islower():  # Dutch writes the digraph IJ as one capital
+        word = word[1:]
     if len(word) < 2 or not word[0].isupper() or not word[1:2].islower():
         return False
     return all(c.isalpha() or c in "'’-" for c in word)
@@ -165,13 +216,23 @@ def _known_word(word: str, lemma: str) -> bool:
     for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""),
                                 ("ing", "e"), ("'s", ""), ("’s", "")):
         if low.endswith(suffix) and len(low) > len(suffix) + 2:
-            forms.add(low[: -len(suffix)] + replacement)
+            stem = low[: -len(suffix)]
+            # "-es" makes a plural only after a hiss or an "o" ("boxes", "heroes"): "Boyes" is not "boys"
+            if suffix == "es" and not stem.endswith(_ES_STEMS):
+                continue
+            forms.add(stem + replacement)
     return any(is_dictionary_word(f) for f in forms)
+
+
+#: Endings after which English writes a plural or a third person in "-es" ("boxes", "wishes", "goes").
+_ES_STEMS = ("s", "x", "z", "ch", "sh", "o")
 
 
 def _unknown_proper_noun(tok: Any) -> bool:
     word = tok.text
-    if tok.pos_ not in _NAME_POS or not _cased_like_a_name(word) or tok.is_stop:
+    if not _cased_like_a_name(word) or tok.is_stop:
+        return False
+    if tok.pos_ not in _NAME_POS and not _subject_of_next_verb(tok):
         return False
     if tok.ent_type_ in _NOT_PERSON_ENTITIES and (tok.ent_type_ != "NORP" or is_known_proper(word)):
         return False
@@ -183,6 +244,13 @@ def _unknown_proper_noun(tok: Any) -> bool:
         return False
     # A form label ending its line ("Website:", "Personal Info:") is not a name.
     return not (tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":" and _line_end(doc[tok.i + 1]))
+
+
+def _subject_of_next_verb(tok: Any) -> bool:
+    """A sentence's first word the tagger misread (an adverb, a verb) before a verb: "Natasja is very …"."""
+    doc = tok.doc
+    return (tok.pos_ in ("ADV", "VERB") and (tok.is_sent_start or tok.i == 0)
+            and tok.i + 1 < len(doc) and doc[tok.i + 1].pos_ in ("AUX", "VERB"))
 
 
 #: Given names that are everyday words first ("Rose Gold", "Grant Access", "May Day"): the census
@@ -258,11 +326,22 @@ def _coordinated_name(doc: Any, i: int) -> bool:
             or tok.text.lower() in BRANDS or tok.text.lower() in MODERN_WORDS or town_key(tok.text) in countries():
         return False
     n = len(doc)
-    if i + 3 < n and doc[i + 1].lower_ in ("and", "&") and _named(doc[i + 2]) \
-            and doc[i + 3].pos_ in ("VERB", "AUX"):
+    if i + 3 < n and doc[i + 1].lower_ in ("and", "&") and doc[i + 3].pos_ in ("VERB", "AUX") \
+            and (_named(doc[i + 2]) or _census_pair(tok, doc[i + 2])):
         return True
-    return (i >= 2 and i + 1 < n and doc[i - 1].lower_ in ("and", "&") and _named(doc[i - 2])
-            and doc[i + 1].pos_ in ("VERB", "AUX"))
+    return (i >= 2 and i + 1 < n and doc[i - 1].lower_ in ("and", "&") and doc[i + 1].pos_ in ("VERB", "AUX")
+            and (_named(doc[i - 2]) or _census_pair(doc[i - 2], tok)))
+
+
+def _census_pair(first: Any, second: Any) -> bool:
+    """Two census surnames joined by "and", one of them not an everyday word ("Shaw and Costa were").
+
+    "Black and White were", "Brown and Green were" are colours: each is a word first.
+    """
+    keys = (first.text.lower(), second.text.lower())
+    return (all(_cased_like_a_name(t.text) and t.pos_ == "PROPN" and k in surnames() and k not in EVERYDAY_NAMES
+                for t, k in zip((first, second), keys, strict=True))
+            and any(not is_common_not_proper(k) for k in keys))
 
 
 def _line_end(tok: Any) -> bool:
@@ -288,9 +367,11 @@ def _extend(doc: Any, i: int) -> tuple[int, int]:
     start, end = i, i + 1
     while start > 0:
         prev = doc[start - 1]
-        if _name_part(prev) or (start > 1 and (_initial(prev) or prev.text in _PARTICLES)
-                                and _name_part(doc[start - 2])):
-            start -= 1 if _name_part(prev) else 2
+        if _name_part(prev) or (start == i and _given_name_word(prev)):
+            start -= 1
+        elif start > 1 and (_initial(prev) or prev.text in _PARTICLES) and (
+                _name_part(doc[start - 2]) or _given_name_word(doc[start - 2])):
+            start -= 2
         elif prev.text.lower().rstrip(".") in _TITLES and prev.text[:1].isupper():
             start -= 1
             break
@@ -300,12 +381,25 @@ def _extend(doc: Any, i: int) -> tuple[int, int]:
         nxt = doc[end]
         if _name_part(nxt) or (_joined(doc[end - 1]) and _cased_like_a_name(nxt.text) and nxt.pos_ == "PROPN"):
             end += 1  # after an initial or a particle any capitalised word is the surname ("W ten Brook")
+        elif end - 1 == i and _given_name_word(doc[i]) and _census_word(nxt) and nxt.text.lower() in surnames():
+            end += 1  # a given name, then a surname that is also a word: "Miguel Costa"
         elif _joined(nxt) and end + 1 < len(doc) and (
                 _cased_like_a_name(doc[end + 1].text) or doc[end + 1].text in _PARTICLES):
             end += 1
         else:
             break
     return start, end
+
+
+def _given_name_word(tok: Any) -> bool:
+    """A capitalised census given name beside a name, even one that is a word ("Amber", "Marina", "Hanna").
+
+    Next to a name found on its own ("Amber Chouno", "Marina L Araujo") the word is the given name;
+    stop words ("Will", "May") and brands never are.
+    """
+    key = tok.text.lower()
+    return (_cased_like_a_name(tok.text) and not tok.is_stop and key in given_names() and key not in BRANDS
+            and tok.pos_ in _NAME_POS and (tok.ent_type_ not in _NOT_PERSON_ENTITIES or tok.ent_type_ == "NORP"))
 
 
 def _joined(tok: Any) -> bool:

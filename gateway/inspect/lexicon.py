@@ -154,11 +154,15 @@ def surnames() -> frozenset[str]:
     return _census_file("dist.all.last", MAX_SURNAME_RANK)
 
 
-def is_census_name(word: str) -> bool:
-    """Return whether ``word`` (any case) is a census given name or surname the dictionary does not list.
+#: Rank of the surnames common enough to be read as one after a name that is surely one ("… martins").
+COMMON_SURNAME_RANK = 10000
 
-    "Sean", "Nicole", "Bowers", "Reeves" are; "Will", "Hope", "Rose", "Park" are not (the dictionary
-    knows them in lower case, so they need another signal), nor is a word outside both lists.
+
+@functools.cache
+def common_surnames() -> frozenset[str]:
+    """Lower-cased surnames of the 1990 US census, the :data:`COMMON_SURNAME_RANK` commonest.
+
+    The long tail is full of plain words ("points", "sales"): after an unknown given name only a common
+    surname is taken although it is a word ("letícia martins points out" hides "letícia martins").
     """
-    key = word.lower()
-    return (key in given_names() or key in surnames()) and key not in _web2()[0]
+    return _census_file("dist.all.last", COMMON_SURNAME_RANK)
