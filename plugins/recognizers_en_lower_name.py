@@ -39,6 +39,8 @@ recurring whole with its initials.
 
 from __future__ import annotations
 
+import unicodedata
+
 import regex
 from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -204,7 +206,7 @@ def _repeated_below(text: str, head: regex.Match[str]) -> bool:
     return any(line.strip(" \t?>}|\r") == name for line in below)
 
 
-def _head_is_a_name(words: list[str], repeated: bool = False) -> bool:
+def _head_is_a_name(words: list[str], repeated: bool = False, spanish: bool = False) -> bool:
     """Whether a text's first line reads as a name: name words only, and one that is surely a name.
 
     Each word is unknown to the dictionary, a census name, an initial or a particle; and at least one
@@ -212,12 +214,16 @@ def _head_is_a_name(words: list[str], repeated: bool = False) -> bool:
     "Order Confirmation", "Rose Gold", "Best Regards"). A middle initial after a given name is
     enough whatever the surname ("Savannah S. Beet"; not "Section A Overview"). A line the block
     repeats below (``repeated``) needs only one word that is surely a name ("Rive Lépicier"), no stop word.
+    In Spanish text (``spanish``) a word the English dictionary lacks says nothing ("Pedido Urgente",
+    "Factura Pendiente" are subject lines): every word must then be a census name.
     """
     keys = [w.lower().rstrip(".") for w in words]
+    if spanish:  # the census lists are written without accents ("María José García")
+        keys = [unicodedata.normalize("NFKD", k).encode("ascii", "ignore").decode() for k in keys]
     names = [k for k in keys if len(k) > 1 and k not in _PARTICLES]
     if len(names) < 2 or any(k in _ORG_WORDS for k in keys) or keys[0] in _GREETINGS:
         return False
-    unknown = [not _ordinary(k) for k in names]
+    unknown = [not spanish and not _ordinary(k) for k in names]
     if repeated and not any(k in STOP_WORDS for k in names) and any(
             u or plain_given_name(k) for u, k in zip(unknown, names, strict=True)):
         return True
@@ -382,7 +388,8 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
             if "," in text:
                 spans += _listed_names(text)
         head = _CARD_HEAD.match(text) or _NAME_HEAD.match(text)
-        if head and _head_is_a_name(head.group(1).split(), _repeated_below(text, head)):
+        if head and _head_is_a_name(head.group(1).split(), _repeated_below(text, head),
+                                    spanish=self.supported_language == "es"):
             spans.append(head.span(1))
         if self.supported_language == "en":
             if text.islower():

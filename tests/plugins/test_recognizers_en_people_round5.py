@@ -82,6 +82,23 @@ def test_no_name_heading_a_block(text: str) -> None:
     assert lower_names(text) == []
 
 
+# In Spanish text a word the English dictionary lacks says nothing: a subject line is not a name, a
+# heading of census names (accents folded) still is.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pedido Urgente\nHola, necesito el pedido 4455 antes del viernes.\nPedido Urgente\nGracias", []),
+        ("Factura Pendiente\nBuenos días, la factura 2024-77 sigue sin pagar.", []),
+        ("Cambio Dirección\nQuiero cambiar la dirección de envío.\nCambio Dirección", []),
+        ("María José García\nHola, quiero cambiar mi pedido.", ["María José García"]),
+        ("Lucía Fernández\nAcme SL\nLucía Fernández\nC/ Mayor 5", ["Lucía Fernández"]),
+    ],
+)
+def test_spanish_heading(text: str, expected: list[str]) -> None:
+    found = lower_names(text, "es")
+    assert (expected[0] in found and all(f in expected[0] for f in found)) if expected else found == []
+
+
 # --- given names beside a found surname, lists, pairs, misread sentence starts -------------------------
 
 
