@@ -215,7 +215,8 @@ def _head_is_a_name(words: list[str], repeated: bool = False, spanish: bool = Fa
     enough whatever the surname ("Savannah S. Beet"; not "Section A Overview"). A line the block
     repeats below (``repeated``) needs only one word that is surely a name ("Rive Lépicier"), no stop word.
     In Spanish text (``spanish``) a word the English dictionary lacks says nothing ("Pedido Urgente",
-    "Factura Pendiente" are subject lines): every word must then be a census name.
+    "Factura Pendiente" are subject lines): unless the line repeats below, every word must then be a
+    census name.
     """
     keys = [w.lower().rstrip(".") for w in words]
     if spanish:  # the census lists are written without accents ("María José García")
@@ -223,7 +224,7 @@ def _head_is_a_name(words: list[str], repeated: bool = False, spanish: bool = Fa
     names = [k for k in keys if len(k) > 1 and k not in _PARTICLES]
     if len(names) < 2 or any(k in _ORG_WORDS for k in keys) or keys[0] in _GREETINGS:
         return False
-    unknown = [not spanish and not _ordinary(k) for k in names]
+    unknown = [not (spanish and not repeated) and not _ordinary(k) for k in names]
     if repeated and not any(k in STOP_WORDS for k in names) and any(
             u or plain_given_name(k) for u, k in zip(unknown, names, strict=True)):
         return True

