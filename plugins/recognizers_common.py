@@ -22,7 +22,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import ClassVar, Protocol
 
-from presidio_analyzer import EntityRecognizer, LocalRecognizer, Pattern, PatternRecognizer
+from presidio_analyzer import (
+    AnalysisExplanation,
+    EntityRecognizer,
+    LocalRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
 
 #: Both languages Aduana inspects; every recognizer is instantiated once per language.
 LANGUAGES: tuple[str, ...] = ("en", "es")
@@ -130,6 +137,15 @@ class AduanaLocalRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         """Nothing to load; a subclass reading a list reads it here, once per process."""
+
+    def result(self, start: int, end: int, score: float, entity: str | None = None) -> RecognizerResult:
+        """A finding of ``entity`` (default ``ENTITY``) named after this recognizer, as Presidio reports one."""
+        return RecognizerResult(
+            entity or self.ENTITY, start, end, score,
+            analysis_explanation=AnalysisExplanation(self.name, score),
+            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                  RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+        )
 
 
 class AduanaPatternRecognizer(PatternRecognizer):

@@ -22,7 +22,7 @@ address often reads as Spanish to the language vote.
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.inspect.lexicon import countries, is_common_not_proper, town_key
@@ -95,16 +95,8 @@ class AddressBlockRecognizer(AduanaLocalRecognizer):
                 i += 1
                 continue
             spans, i = found
-            results += [self._result(s, e) for s, e in spans]
+            results += [self.result(s, e, self.SCORE) for s, e in spans]
         return results
-
-    def _result(self, start: int, end: int) -> RecognizerResult:
-        return RecognizerResult(
-            self.ENTITY, start, end, self.SCORE,
-            analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                  RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-        )
 
 
 _Line = tuple[int, str]

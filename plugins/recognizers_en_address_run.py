@@ -25,7 +25,7 @@ to the language vote.
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import AnalysisExplanation, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.inspect.lexicon import is_dictionary_word
@@ -88,7 +88,7 @@ class UnitAddressRecognizer(AduanaLocalRecognizer):
             start = _street_start(text, unit.start())
             if start is None:
                 continue
-            results.append(self._result(start, _tail_end(text, unit.end(), lower_text)))
+            results.append(self.result(start, _tail_end(text, unit.end(), lower_text), self.SCORE))
         for street in _BETWEEN_COMMAS.finditer(text):
             words = _LETTERS.findall(street.group("name"))
             if any(r.start <= street.start() < r.end for r in results) or not words or (
@@ -97,16 +97,8 @@ class UnitAddressRecognizer(AduanaLocalRecognizer):
                 continue  # "…, 2 items 3, …" is a list
             end = _tail_end(text, street.end(), lower_text)
             if _LETTERS.search(text, street.end(), end):  # the town after it: ", 2 boxes 3, and more" is a list
-                results.append(self._result(street.start(), end))
+                results.append(self.result(street.start(), end, self.SCORE))
         return results
-
-    def _result(self, start: int, end: int) -> RecognizerResult:
-        return RecognizerResult(
-            self.ENTITY, start, end, self.SCORE,
-            analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                  RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-        )
 
 
 #: A street between two numbers, after a comma or "to", "at", "is", "with", and a comma before the town:
@@ -221,7 +213,7 @@ class StreetCornerRecognizer(AduanaLocalRecognizer):
         if not corner_of and " and " not in text and " & " not in text:
             return []
         lower_text = not any(c.isupper() for c in text)
-        results = [self._result(s, e) for s, e in _corners_after_a_word(text, lower_text)]
+        results = [self.result(s, e, self.SCORE) for s, e in _corners_after_a_word(text, lower_text)]
         for cue in _CORNER.finditer(text) if corner_of else ():
             end = _corner_end(text, cue.end(), lower_text)
             corner = text[cue.end():end] if end is not None else ""
@@ -230,16 +222,8 @@ class StreetCornerRecognizer(AduanaLocalRecognizer):
                 if w.lower() not in _AND
             ):
                 continue  # "the corner of page 3 and 4"
-            results.append(self._result(cue.start(), end))
+            results.append(self.result(cue.start(), end, self.SCORE))
         return results
-
-    def _result(self, start: int, end: int) -> RecognizerResult:
-        return RecognizerResult(
-            self.ENTITY, start, end, self.SCORE,
-            analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                  RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-        )
 
 
 #: One word and "and", opening a line or after "is", "at", "to", "with", a colon or a question mark.

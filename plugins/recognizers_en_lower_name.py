@@ -42,7 +42,7 @@ from __future__ import annotations
 import unicodedata
 
 import regex
-from presidio_analyzer import AnalysisExplanation, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -405,11 +405,6 @@ class LowerCaseNameRecognizer(AduanaLocalRecognizer):
             if span:
                 found.append((*span, "LOCATION"))
         return [
-            RecognizerResult(
-                entity, start, end, self.SCORE,
-                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-            )
+            self.result(start, end, self.SCORE, entity)
             for start, end, entity in found if entity in entities
         ]

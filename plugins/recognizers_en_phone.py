@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import regex
-from presidio_analyzer import AnalysisExplanation, Pattern, RecognizerResult
+from presidio_analyzer import Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from .recognizers_common import NOT_AFTER_ORDER_WORDS, AduanaLocalRecognizer, AduanaPatternRecognizer
@@ -112,11 +112,6 @@ class GluedPhoneLabelRecognizer(AduanaLocalRecognizer):
         if self.ENTITY not in entities or not _GLUED_CUE.search(text):
             return []
         return [
-            RecognizerResult(
-                self.ENTITY, m.start(), m.end(), self.SCORE,
-                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-            )
+            self.result(m.start(), m.end(), self.SCORE)
             for m in _GLUED.finditer(text) if _phone_digits(m.group())
         ]

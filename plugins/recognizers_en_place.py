@@ -27,7 +27,7 @@ import itertools
 from typing import ClassVar
 
 import regex
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from gateway.hookspecs import hookimpl
@@ -110,12 +110,7 @@ class TownGazetteerRecognizer(AduanaLocalRecognizer):
             ):
                 continue
             seen.add((start, end))
-            results.append(RecognizerResult(
-                self.ENTITY, start, end, score,
-                analysis_explanation=AnalysisExplanation(self.name, score),
-                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-            ))
+            results.append(self.result(start, end, score))
         return results
 
     def _named_towns(self, text: str) -> list[tuple[int, int, float]]:
@@ -232,12 +227,7 @@ class TownBeforeLandmarkRecognizer(AduanaLocalRecognizer):
             end = landmark.start() - len(text[:landmark.start()]) + len(text[:landmark.start()].rstrip())
             if text[start:end].split() != run:
                 continue  # words joined by something else than spaces
-            results.append(RecognizerResult(
-                self.ENTITY, start, end, self.SCORE,
-                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-            ))
+            results.append(self.result(start, end, self.SCORE))
         return results
 
 
@@ -259,12 +249,8 @@ class TownAboveCountryRecognizer(TownGazetteerRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         """Return the towns above a country line in ``text``."""
-        return [RecognizerResult(
-            self.ENTITY, start, end, score,
-            analysis_explanation=AnalysisExplanation(self.name, score),
-            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                  RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-        ) for start, end, score in self._towns_above_a_country(text)]
+        return [self.result(start, end, score) for start, end, score in self._towns_above_a_country(text)]
+
 
 def _inside_a_longer_name(text: str, words: list[tuple[int, int]], first: int) -> bool:
     """Whether a capitalised word comes right before the town: then it is a surname ("Ana Ruiz")."""

@@ -43,7 +43,7 @@ import unicodedata
 from typing import Any
 
 import regex
-from presidio_analyzer import AnalysisExplanation, RecognizerResult
+from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS as _STOP
 
@@ -142,12 +142,7 @@ class UnknownProperNounRecognizer(AduanaLocalRecognizer):
             if seeds:
                 spans += _listed_with(text, spans, seeds)
         return [
-            RecognizerResult(
-                entity, start, end, self.SCORE,
-                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-            )
+            self.result(start, end, self.SCORE, entity)
             for start, end, entity in spans if entity in entities
         ]
 

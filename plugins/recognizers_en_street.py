@@ -189,12 +189,7 @@ class CornerWithoutCornerWordRecognizer(AduanaLocalRecognizer):
             words = [w for w in _LETTERS.findall(value) if w.lower() != "and"]
             if not any(_STREET_WORD_ALONE.fullmatch(w) or not is_dictionary_word(w) for w in words):
                 continue
-            results.append(RecognizerResult(
-                self.ENTITY, left.start(), right.end(), self.SCORE,
-                analysis_explanation=AnalysisExplanation(self.name, self.SCORE),
-                recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
-            ))
+            results.append(self.result(left.start(), right.end(), self.SCORE))
         return results
 
 
